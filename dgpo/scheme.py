@@ -126,7 +126,7 @@ class Scheme:
         return torch.exp(self.log_weight(torch.log(ratio), advantages))
 
     def prob_weight(self, prob: Tensor, old_prob: Tensor, advantages: Tensor) -> Tensor:
-        """``w_prob = w_log / pi``: the weight on ``A * grad(pi)``; computed in log space, so its limits hold."""
+        """``w_prob = w_log / pi``: the weight on ``A * grad(pi)``, computed in log space so that its limits hold."""
         prob = torch.as_tensor(prob)
         if not prob.is_floating_point():
             prob = prob.double()
@@ -135,7 +135,8 @@ class Scheme:
         for name, p in (("prob", prob), ("old_prob", old_prob)):
             require(bool(((p >= 0) & (p <= 1)).all()), f"{name} must be probabilities in [0, 1]")
         require(bool((old_prob > 0).all()), "old_prob must be > 0 (a sampled token had probability > 0)")
-        log_p = torch.log(prob)
+        # pi = 0 is evaluated at the smallest normal number: log-space limits stay right instead of -inf - -inf.
+        log_p = torch.log(prob.clamp(min=torch.finfo(prob.dtype).tiny))
         return torch.exp(self.log_weight(log_p - torch.log(old_prob), advantages) - log_p)
 
     def token_loss(

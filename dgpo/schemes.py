@@ -224,7 +224,10 @@ class SAPO(Scheme):
         return (None, None)
 
     def _tau(self, advantages):
-        return torch.where(advantages > 0, self.tau_pos, self.tau_neg).to(advantages.dtype)
+        # two Python scalars in torch.where would build a float32 tensor: keep the advantages' dtype
+        return torch.where(
+            advantages > 0, torch.full_like(advantages, self.tau_pos), torch.full_like(advantages, self.tau_neg)
+        )
 
     def log_weight(self, log_ratio, advantages):
         z = self._tau(advantages) * torch.expm1(log_ratio)
