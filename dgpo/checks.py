@@ -77,17 +77,21 @@ def check_token_inputs(
         "pass one advantage per token, or per sequence as advantages[:, None]",
     )
     m = _mask_bool(mask, shape)
-    keep = m if m is not None else torch.ones(shape, dtype=torch.bool, device=log_prob.device)
     for name, t in (("log_prob", log_prob), ("old_log_prob", old_log_prob)):
-        kept = t.detach()[keep]
-        if not bool(torch.isfinite(kept).all()):
-            raise ValueError(f"{name} holds NaN or inf on unmasked tokens; fix the model output or mask them out")
-        if not bool((kept <= LOG_PROB_TOLERANCE).all()):
+        t = t.detach()
+        bad = ~torch.isfinite(t) | (t > LOG_PROB_TOLERANCE)  # one pass; the reason is found only on failure
+        if m is not None:
+            bad &= m
+        if bool(bad.any()):
+            kept = t[bad]
+            if not bool(torch.isfinite(kept).all()):
+                raise ValueError(f"{name} holds NaN or inf on unmasked tokens; fix the model output or mask them out")
             raise ValueError(
                 f"{name} holds values above 0 (max {float(kept.max()):.4g}): these are not log-probabilities; "
                 "pass log_softmax outputs, not logits or probabilities"
             )
-    adv_keep = torch.broadcast_to(keep, shape) if advantages.shape == shape else None
-    adv_vals = advantages.detach()[adv_keep] if adv_keep is not None else advantages.detach()
-    require(bool(torch.isfinite(adv_vals).all()), "advantages hold NaN or inf; check the rewards and their std")
+    adv = advantages.detach()
+    if m is not None and adv.shape == shape:
+        adv = torch.where(m, adv, torch.zeros_like(adv))
+    require(bool(torch.isfinite(adv).all()), "advantages hold NaN or inf; check the rewards and their std")
     return m

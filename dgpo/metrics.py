@@ -55,12 +55,13 @@ def policy_metrics(
 
     Keys: ``clip/low_frac``, ``clip/high_frac``, ``clip/region_frac``, ``ratio/{min,mean,max}``,
     ``weight/log_mean``, ``weight/log_max``, ``weight/prob_max``, ``kl/old_new_k1``, ``kl/old_new_k3``.
-    ``weight/prob_max`` is computed in float64 from ``log w_log - log pi`` so that it does not overflow.
+    ``weight/prob_max`` is ``exp(max(log w_log - log pi))`` with the exp in float64, so it does not overflow.
     """
     with torch.no_grad():
-        x = log_prob.detach().double()
-        old = old_log_prob.detach().double()
-        adv = torch.broadcast_to(advantages.detach().double(), x.shape)
+        dtype = torch.promote_types(log_prob.dtype, torch.float32)
+        x = log_prob.detach().to(dtype)
+        old = old_log_prob.detach().to(dtype)
+        adv = torch.broadcast_to(advantages.detach().to(dtype), x.shape)
         if mask is not None:
             mask = mask.bool()
             x, old, adv = (torch.where(mask, t, torch.zeros_like(t)) for t in (x, old, adv))
@@ -69,8 +70,8 @@ def policy_metrics(
         low, high = regions(scheme, log_ratio, adv)
         log_w = scheme.log_weight(log_ratio, adv)
         w = torch.exp(log_w)
-        low_frac = masked_mean(low.double(), mask)
-        high_frac = masked_mean(high.double(), mask)
+        low_frac = masked_mean(low.to(dtype), mask)
+        high_frac = masked_mean(high.to(dtype), mask)
         out = {
             "clip/low_frac": low_frac,
             "clip/high_frac": high_frac,
@@ -80,7 +81,7 @@ def policy_metrics(
             "ratio/max": _masked_extreme(ratio, mask, largest=True),
             "weight/log_mean": masked_mean(w, mask),
             "weight/log_max": _masked_extreme(w, mask, largest=True),
-            "weight/prob_max": torch.exp(_masked_extreme(log_w - x, mask, largest=True)),
+            "weight/prob_max": torch.exp(_masked_extreme(log_w - x, mask, largest=True).double()),
             "kl/old_new_k1": masked_mean(kl_estimate(old, x, "k1"), mask),
             "kl/old_new_k3": masked_mean(kl_estimate(old, x, "k3"), mask),
         }
