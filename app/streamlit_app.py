@@ -20,4 +20,10 @@ PAGES = {
     ],
 }
 
-st.navigation(PAGES).run()
+page = st.navigation(PAGES)
+with st.sidebar:
+    st.caption(
+        "**DGPO Lab**: how RLVR policy losses (PPO/GRPO, CISPO, GPPO, ASPO, SAPO, CPGD, DGPO) weight each token's "
+        "gradient. DGPO: arXiv:2603.14389. Every setting lives in the page URL: copy it to share a view."
+    )
+page.run()
