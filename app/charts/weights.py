@@ -12,7 +12,6 @@ import math
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 import dgpo
 
@@ -26,6 +25,8 @@ COLORS = {
     "cpgd": "#17becf",
     "dgpo": "#2ca02c",
 }
+# Dashes keep coinciding curves apart (CISPO and GPPO share w_log at LN).
+DASHES = {"cispo": "dash", "sapo": "dot", "cpgd": "dashdot", "aspo": "longdash", "pg": "dot"}
 SIGNS = {1: "A > 0", -1: "A < 0"}
 
 
@@ -58,73 +59,167 @@ def _boundary_values(schemes: list[dgpo.Scheme]) -> list[tuple[float, str]]:
     return sorted(seen.items())
 
 
-def ratio_figure(schemes: list[dgpo.Scheme], curves: list[dgpo.RatioCurve]) -> go.Figure:
-    """Plot 1: ``w_log`` against ``r`` for A > 0 and A < 0 (two panels, shared axes), trust region shaded."""
-    fig = make_subplots(
-        rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04, subplot_titles=("A > 0", "A < 0")
-    )
-    for s, c in zip(schemes, curves, strict=True):
-        r = _np(c.ratio)
-        for col, w in ((1, c.w_log_pos), (2, c.w_log_neg)):
-            fig.add_trace(
-                go.Scatter(
-                    x=r, y=_np(w), name=label(s), legendgroup=s.name, showlegend=col == 1, mode="lines",
-                    line={"color": COLORS.get(s.name), "width": 2},
-                    hovertemplate=f"{label(s)}<br>r=%{{x:.3f}}<br>w_log=%{{y:.4g}}<extra></extra>",
-                ),
-                row=1, col=col,
-            )
+def _figure(data: list[dict], layout: dict) -> go.Figure:
+    """A figure from plain dicts, without Plotly's per-property validation.
+
+    Validation costs ~90 ms per figure with 16 traces, a third of the 300 ms rerun budget; the specs are fixed
+    code, checked once by the unit tests (tests/test_charts_weights.py rebuilds each figure validated).
+    """
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+
+def _two_panels(titles: tuple[str, str], x_title: str, y_title: str, log: bool) -> dict:
+    """Layout of two side-by-side panels with shared axes (x and y for A > 0, x2 and y2 for A < 0)."""
+    kind = "log" if log else "linear"
+    fmt = {"exponentformat": "power"} if log else {}
+    return {
+        "xaxis": {"domain": [0.0, 0.48], "title": {"text": x_title}, "type": kind, **fmt},
+        "xaxis2": {"domain": [0.52, 1.0], "title": {"text": x_title}, "type": kind, "matches": "x", **fmt},
+        "yaxis": {"title": {"text": y_title}, "type": kind, **fmt},
+        "yaxis2": {"anchor": "x2", "matches": "y", "showticklabels": False, "type": kind},
+        "annotations": [
+            {
+                "text": t,
+                "xref": f"{ax} domain",
+                "x": 0.5,
+                "yref": "paper",
+                "y": 1.0,
+                "yanchor": "bottom",
+                "showarrow": False,
+                "yshift": 28,
+                "font": {"size": 14},
+            }
+            for t, ax in zip(titles, ("x", "x2"), strict=True)
+        ],
+        "shapes": [],
+        "height": 430,
+        "margin": {"t": 80, "b": 40, "l": 60, "r": 20},
+        "legend": {"orientation": "h", "y": -0.2},
+        "hovermode": "closest",
+    }
+
+
+def _line(s: dgpo.Scheme, x, y, panel: int, hover: str) -> dict:
+    return {
+        "type": "scatter",
+        "mode": "lines",
+        "x": x,
+        "y": y,
+        "name": label(s),
+        "legendgroup": s.name,
+        "showlegend": panel == 1,
+        "xaxis": "x" if panel == 1 else "x2",
+        "yaxis": "y" if panel == 1 else "y2",
+        "line": {"color": COLORS.get(s.name), "width": 2, "dash": DASHES.get(s.name, "solid")},
+        "hovertemplate": f"{label(s)}<br>{hover}<extra></extra>",
+    }
+
+
+def _shared_region(schemes: list[dgpo.Scheme]) -> tuple[float, float] | None:
+    """The ratio interval every selected scheme calls inside (None if some scheme has no boundary there)."""
     los = [s.bounds[0] for s in schemes if s.bounds[0] is not None]
     his = [s.bounds[1] for s in schemes if s.bounds[1] is not None]
-    if los and his:  # shade the region every selected scheme calls "inside"
-        for col in (1, 2):
-            fig.add_vrect(x0=max(los), x1=min(his), fillcolor="#2ca02c", opacity=0.08, line_width=0, row=1, col=col)
+    return (max(los), min(his)) if los and his else None
+
+
+def _band(x0: float, x1: float, opacity: float) -> list[dict]:
+    return [
+        {
+            "type": "rect",
+            "xref": ax,
+            "yref": f"{ya} domain",
+            "x0": x0,
+            "x1": x1,
+            "y0": 0,
+            "y1": 1,
+            "fillcolor": "#2ca02c",
+            "opacity": opacity,
+            "line": {"width": 0},
+            "layer": "below",
+        }
+        for ax, ya in (("x", "y"), ("x2", "y2"))
+    ]
+
+
+def _vlines(x: float, dash: str, color: str) -> list[dict]:
+    return [
+        {
+            "type": "line",
+            "xref": ax,
+            "yref": f"{ya} domain",
+            "x0": x,
+            "x1": x,
+            "y0": 0,
+            "y1": 1,
+            "line": {"dash": dash, "color": color, "width": 1},
+        }
+        for ax, ya in (("x", "y"), ("x2", "y2"))
+    ]
+
+
+def ratio_figure(schemes: list[dgpo.Scheme], curves: list[dgpo.RatioCurve]) -> go.Figure:
+    """Plot 1: ``w_log`` against ``r`` for A > 0 and A < 0 (two panels, shared axes), trust region shaded."""
+    layout = _two_panels(("A > 0", "A < 0"), "ratio r = π / π_old", "w_log (weight on A·∇log π)", log=False)
+    data = []
+    for s, c in zip(schemes, curves, strict=True):
+        r = _np(c.ratio)
+        data.append(_line(s, r, _np(c.w_log_pos), 1, "r=%{x:.3f}<br>w_log=%{y:.4g}"))
+        data.append(_line(s, r, _np(c.w_log_neg), 2, "r=%{x:.3f}<br>w_log=%{y:.4g}"))
+    region = _shared_region(schemes)
+    if region:
+        layout["shapes"] += _band(*region, opacity=0.10)
     for x, text in _boundary_values(schemes):
-        for col in (1, 2):
-            fig.add_vline(x=x, line={"dash": "dot", "color": "#666", "width": 1}, row=1, col=col)
-        fig.add_annotation(x=x, y=1.0, yref="paper", xref="x", text=text, showarrow=False, yanchor="bottom",
-                           font={"size": 10, "color": "#555"}, textangle=-30)
-    fig.update_xaxes(title_text="ratio r = π / π_old", range=[0, float(_np(curves[0].ratio)[-1])] if curves else None)
-    fig.update_yaxes(title_text="w_log (weight on A·∇log π)", row=1, col=1)
-    fig.update_layout(height=420, margin={"t": 70, "b": 40, "l": 60, "r": 20}, hovermode="closest",
-                      legend={"orientation": "h", "y": -0.2})
-    return fig
+        layout["shapes"] += _vlines(x, "dot", "#666")
+        for ax in ("x", "x2"):
+            layout["annotations"].append(
+                {
+                    "x": x,
+                    "xref": ax,
+                    "y": 1.0,
+                    "yref": "paper",
+                    "text": text,
+                    "showarrow": False,
+                    "yanchor": "bottom",
+                    "font": {"size": 10, "color": "#555"},
+                    "textangle": -20,
+                }
+            )
+    if curves:
+        layout["xaxis"]["range"] = [0.0, float(_np(curves[0].ratio)[-1])]
+    return _figure(data, layout)
 
 
 def prob_figure(
     schemes: list[dgpo.Scheme], pos: list[dgpo.ProbCurve], neg: list[dgpo.ProbCurve], old_prob: float
 ) -> go.Figure:
-    """Plot 2: ``w_prob`` against ``pi`` at a fixed ``pi_old`` (log-log), A > 0 and A < 0; gaps are zero weight."""
-    fig = make_subplots(
-        rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
-        subplot_titles=(f"A > 0, π_old = {old_prob:g}", f"A < 0, π_old = {old_prob:g}"),
-    )
+    """Plot 2: ``w_prob`` against ``pi`` at a fixed ``pi_old`` (log-log), A > 0 and A < 0; gaps are zero weight.
+
+    Shaded: the trust region in pi, ``(1 - eps_low) pi_old <= pi <= (1 + eps_high) pi_old``; dashed: pi_old.
+    """
+    titles = (f"A > 0, π_old = {old_prob:g}", f"A < 0, π_old = {old_prob:g}")
+    layout = _two_panels(titles, "current probability π", "w_prob (weight on A·∇π)", log=True)
+    data = []
     for s, cp, cn in zip(schemes, pos, neg, strict=True):
-        for col, c in ((1, cp), (2, cn)):
-            fig.add_trace(
-                go.Scatter(
-                    x=_np(c.prob), y=_positive(_np(c.w_prob)), name=label(s), legendgroup=s.name,
-                    showlegend=col == 1, mode="lines", line={"color": COLORS.get(s.name), "width": 2},
-                    hovertemplate=f"{label(s)}<br>π=%{{x:.3g}}<br>w_prob=%{{y:.4g}}<extra></extra>",
-                ),
-                row=1, col=col,
-            )
-    for col in (1, 2):
-        fig.add_vline(x=old_prob, line={"dash": "dash", "color": "#000", "width": 1}, row=1, col=col)
-    fig.add_annotation(x=math.log10(old_prob), y=1.0, xref="x", yref="paper", text="π_old", showarrow=False,
-                       yanchor="bottom", font={"size": 10})
-    for x, text in _boundary_values(schemes):
-        p = x * old_prob
-        if p <= 1:
-            for col in (1, 2):
-                fig.add_vline(x=p, line={"dash": "dot", "color": "#666", "width": 1}, row=1, col=col)
-            fig.add_annotation(x=math.log10(p), y=1.0, xref="x2", yref="paper", text=text.replace("=", " π_old, "),
-                               showarrow=False, yanchor="bottom", font={"size": 9, "color": "#555"}, textangle=-30)
-    fig.update_xaxes(type="log", title_text="current probability π", exponentformat="power")
-    fig.update_yaxes(type="log", exponentformat="power")
-    fig.update_yaxes(title_text="w_prob (weight on A·∇π)", row=1, col=1)
-    fig.update_layout(height=420, margin={"t": 80, "b": 40, "l": 60, "r": 20}, legend={"orientation": "h", "y": -0.2})
-    return fig
+        data.append(_line(s, _np(cp.prob), _positive(_np(cp.w_prob)), 1, "π=%{x:.3g}<br>w_prob=%{y:.4g}"))
+        data.append(_line(s, _np(cn.prob), _positive(_np(cn.w_prob)), 2, "π=%{x:.3g}<br>w_prob=%{y:.4g}"))
+    region = _shared_region(schemes)
+    if region:
+        layout["shapes"] += _band(region[0] * old_prob, min(1.0, region[1] * old_prob), opacity=0.15)
+    layout["shapes"] += _vlines(old_prob, "dash", "#000")
+    for ax in ("x", "x2"):  # annotations on a log axis take log10 coordinates
+        layout["annotations"].append(
+            {
+                "x": math.log10(old_prob),
+                "xref": ax,
+                "y": 1.0,
+                "yref": "paper",
+                "text": "π_old",
+                "showarrow": False,
+                "yanchor": "bottom",
+                "font": {"size": 11},
+            }
+        )
+    return _figure(data, layout)
 
 
 def heatmap_figure(scheme: dgpo.Scheme, grid: dgpo.ProbGrid, sign: int, token: tuple[float, float] | None = None):
@@ -136,30 +231,54 @@ def heatmap_figure(scheme: dgpo.Scheme, grid: dgpo.ProbGrid, sign: int, token: t
     x, y = np.log10(_np(grid.prob)), np.log10(_np(grid.old_prob))
     w = _np(grid.w_prob)
     z = np.log10(_positive(w))
-    fig = go.Figure(
-        go.Heatmap(
-            x=x, y=y, z=z, colorscale="Viridis", zsmooth=False,
-            colorbar={"title": {"text": "log10 w_prob"}},
-            hovertemplate="π=10^%{x:.2f}<br>π_old=10^%{y:.2f}<br>log10 w_prob=%{z:.2f}<extra></extra>",
-        )
-    )
+    data = [
+        {
+            "type": "heatmap",
+            "x": x,
+            "y": y,
+            "z": z,
+            "colorscale": "Viridis",
+            "zsmooth": False,
+            "colorbar": {"title": {"text": "log10 w_prob"}},
+            "hovertemplate": "π=10^%{x:.2f}<br>π_old=10^%{y:.2f}<br>log10 w_prob=%{z:.2f}<extra></extra>",
+        }
+    ]
     lo, hi = scheme.bounds
     for b, name in ((lo, "π = (1-ε_low) π_old"), (hi, "π = (1+ε_high) π_old")):
         if b is None:
             continue
         line_y = y[(y + math.log10(b)) <= 0]  # stay inside pi <= 1
-        fig.add_trace(go.Scatter(x=line_y + math.log10(b), y=line_y, mode="lines", name=name,
-                                 line={"color": "white", "dash": "dash", "width": 2}, hoverinfo="skip"))
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": line_y + math.log10(b),
+                "y": line_y,
+                "name": name,
+                "line": {"color": "white", "dash": "dash", "width": 2},
+                "hoverinfo": "skip",
+            }
+        )
     if token is not None:
-        fig.add_trace(go.Scatter(x=[math.log10(token[1])], y=[math.log10(token[0])], mode="markers", name="token",
-                                 marker={"symbol": "x", "size": 12, "color": "red"}))
-    fig.update_layout(
-        title=f"{label(scheme)}, {SIGNS[sign]}: w_prob over (π_old, π)",
-        xaxis={"title": "log10 π (current)", "range": [x[0], x[-1]]},
-        yaxis={"title": "log10 π_old", "range": [y[0], y[-1]]},
-        height=460, margin={"t": 50, "b": 40, "l": 60, "r": 20}, legend={"orientation": "h", "y": -0.15},
-    )
-    return fig
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "x": [math.log10(token[1])],
+                "y": [math.log10(token[0])],
+                "name": "the token of the table",
+                "marker": {"symbol": "x", "size": 12, "color": "red"},
+            }
+        )
+    layout = {
+        "title": {"text": f"{label(scheme)}, {SIGNS[sign]}: w_prob over (π_old, π)"},
+        "xaxis": {"title": {"text": "log10 π (current)"}, "range": [x[0], x[-1]]},
+        "yaxis": {"title": {"text": "log10 π_old"}, "range": [y[0], y[-1]]},
+        "height": 480,
+        "margin": {"t": 50, "b": 40, "l": 60, "r": 20},
+        "legend": {"orientation": "h", "y": -0.22},
+    }
+    return _figure(data, layout)
 
 
 def region(scheme: dgpo.Scheme, ratio: float, sign: int) -> str:
@@ -179,8 +298,15 @@ def token_table(schemes: list[dgpo.Scheme], old_prob: float, prob: float, sign: 
         w_log = float(s.weight(np.float64(prob / old_prob), float(sign)))
         w_prob = float(s.prob_weight(np.float64(prob), old_prob, float(sign)))
         at_one = float(s.prob_weight(np.float64(old_prob), old_prob, float(sign)))
-        rows.append({"scheme": label(s), "region": region(s, prob / old_prob, sign), "w_log": w_log,
-                     "w_prob": w_prob, "vs r=1": w_prob / at_one if at_one > 0 else float("nan")})
+        rows.append(
+            {
+                "scheme": label(s),
+                "region": region(s, prob / old_prob, sign),
+                "w_log": w_log,
+                "w_prob": w_prob,
+                "vs r=1": w_prob / at_one if at_one > 0 else float("nan"),
+            }
+        )
     return pd.DataFrame(rows)
 
 

@@ -60,7 +60,11 @@ def hyperparameter_widgets(name: str) -> dict:
         optional = "None" in str(fields[field].type)
         if default is None:  # an optional feature that is off by default (dual clip)
             values[field] = st.number_input(
-                f"{field} (empty = off)", value=None, step=0.5, key=key, bind="query-params",
+                f"{field} (empty = off)",
+                value=None,
+                step=0.5,
+                key=key,
+                bind="query-params",
                 help="Dual-clip constant c > 1: negative tokens with r > c get no gradient.",
             )
             continue
@@ -81,8 +85,10 @@ def build_schemes(names: list[str]) -> list[dgpo.Scheme]:
         try:
             schemes.append(dgpo.make(name, **values))
         except ValueError as e:
-            st.error(f"**{name.upper()}**: {e}. Change it in the sidebar under '{name.upper()}'; "
-                     "the scheme is left out of the charts until then.")
+            st.error(
+                f"**{name.upper()}**: {e}. Change it in the sidebar under '{name.upper()}'; "
+                "the scheme is left out of the charts until then."
+            )
     return schemes
 
 
@@ -97,7 +103,11 @@ with st.expander("Hard vs soft clipping vs DGPO, in one paragraph", expanded=Tru
 
 st.sidebar.header("Schemes")
 names = st.sidebar.multiselect(
-    "Schemes to compare", dgpo.available_schemes(), default=DEFAULT_SCHEMES, key="schemes", bind="query-params",
+    "Schemes to compare",
+    dgpo.available_schemes(),
+    default=DEFAULT_SCHEMES,
+    key="schemes",
+    bind="query-params",
     help="Each scheme's hyper-parameters appear below; the page URL keeps every setting.",
 )
 schemes = build_schemes(names)
@@ -109,47 +119,81 @@ if not schemes:
 st.subheader("1 · Weight on A·∇log π against the ratio r")
 ratio_curves = [ratio_curve(s.name, hp_key(s)) for s in schemes]
 st.plotly_chart(charts.ratio_figure(schemes, ratio_curves), width="stretch", key="ratio_chart")
-st.caption("Shaded: the trust region all selected schemes share. Dotted: each boundary. A vertical drop to 0 is a "
-           "hard clip (the gradient is dropped); a flat line past a boundary is a soft clip.")
+st.caption(
+    "Shaded: the trust region all selected schemes share. Dotted: each boundary. A vertical drop to 0 is a "
+    "hard clip (the gradient is dropped); a flat line past a boundary is a soft clip."
+)
 
 # -- Plot 2 and the token panel share pi_old --------------------------------------------------------------------
 st.subheader("2 · Weight on A·∇π against the current probability π")
 c1, c2, c3 = st.columns([2, 2, 1])
-old_prob = c1.select_slider("π_old (probability when the token was sampled)", PROBS, value=1e-2, key="pi_old",
-                            bind="query-params", format_func=lambda p: f"{p:g}")
-prob = c2.select_slider("π (current probability of the token)", PROBS, value=1e-4, key="pi", bind="query-params",
-                        format_func=lambda p: f"{p:g}")
-sign = c3.segmented_control("sign of A", [-1, 1], default=-1, key="sign", bind="query-params", required=True,
-                            format_func=lambda v: charts.SIGNS[v])
+old_prob = c1.select_slider(
+    "π_old (probability when the token was sampled)",
+    PROBS,
+    value=1e-2,
+    key="pi_old",
+    bind="query-params",
+    format_func=lambda p: f"{p:g}",
+)
+prob = c2.select_slider(
+    "π (current probability of the token)",
+    PROBS,
+    value=1e-4,
+    key="pi",
+    bind="query-params",
+    format_func=lambda p: f"{p:g}",
+)
+sign = c3.segmented_control(
+    "sign of A",
+    [-1, 1],
+    default=-1,
+    key="sign",
+    bind="query-params",
+    required=True,
+    format_func=lambda v: charts.SIGNS[v],
+)
 pos = [prob_curve(s.name, hp_key(s), old_prob, 1) for s in schemes]
 neg = [prob_curve(s.name, hp_key(s), old_prob, -1) for s in schemes]
 st.plotly_chart(charts.prob_figure(schemes, pos, neg, old_prob), width="stretch", key="prob_chart")
-st.caption("Log-log. Inside the trust region every ratio-weighted scheme gives w_prob = 1/π_old. Left of "
-           "(1-ε_low)·π_old, soft clips (GPPO, CISPO) grow like 1/π; DGPO decays like π^n. Gaps: zero weight.")
+st.caption(
+    "Log-log. Inside the trust region every ratio-weighted scheme gives w_prob = 1/π_old. Left of "
+    "(1-ε_low)·π_old, soft clips (GPPO, CISPO) grow like 1/π; DGPO decays like π^n. Gaps: zero weight."
+)
 
 # -- What happens to this token -------------------------------------------------------------------------------
 st.subheader("What happens to this token")
 table = charts.token_table(schemes, old_prob, prob, sign)
 st.markdown(charts.token_reading(table, old_prob, prob, sign))
 st.dataframe(
-    table, hide_index=True, width="stretch",
+    table,
+    hide_index=True,
+    width="stretch",
     column_config={
         "w_log": st.column_config.NumberColumn(format="%.4g"),
         "w_prob": st.column_config.NumberColumn(format="%.4g"),
-        "vs r=1": st.column_config.NumberColumn("w_prob vs r = 1", format="%.4gx",
-                                                help="w_prob of this token divided by w_prob at π = π_old"),
+        "vs r=1": st.column_config.NumberColumn(
+            "w_prob vs r = 1", format="%.4gx", help="w_prob of this token divided by w_prob at π = π_old"
+        ),
     },
 )
 
 # -- Plot 3: heatmap ----------------------------------------------------------------------------------------------
 st.subheader("3 · w_prob over (π_old, π) for one scheme")
-heat_name = st.selectbox("Scheme for the heatmap", [s.name for s in schemes], key="heat", bind="query-params",
-                         index=len(schemes) - 1, format_func=str.upper)
+heat_name = st.selectbox(
+    "Scheme for the heatmap",
+    [s.name for s in schemes],
+    key="heat",
+    bind="query-params",
+    index=len(schemes) - 1,
+    format_func=str.upper,
+)
 heat = next(s for s in schemes if s.name == heat_name)
 grid = prob_grid(heat.name, hp_key(heat), sign)
 st.plotly_chart(charts.heatmap_figure(heat, grid, sign, (old_prob, prob)), width="stretch", key="heat_chart")
-st.caption(f"Sign of A as above ({charts.SIGNS[sign]}). Dashed: the boundaries; the red x is the token above; "
-           "white cells have zero weight (gradient dropped).")
+st.caption(
+    f"Sign of A as above ({charts.SIGNS[sign]}). Dashed: the boundaries; the red x is the token above; "
+    "white cells have zero weight (gradient dropped)."
+)
 
 # -- Per-scheme explanation ---------------------------------------------------------------------------------------
 st.subheader("The schemes")
@@ -157,10 +201,15 @@ for s in schemes:
     note, cls = NOTES[s.name], dgpo.scheme_class(s.name)
     with st.expander(f"{cls.title} · {note.kind}"):
         st.latex(note.latex)
-        st.markdown(f"**Left boundary (LN):** {note.left}  \n**Right boundary (HP):** {note.right}  \n"
-                    f"**Paper:** {cls.paper}")
+        st.markdown(
+            f"**Left boundary (LN):** {note.left}  \n**Right boundary (HP):** {note.right}  \n**Paper:** {cls.paper}"
+        )
 
 st.download_button(
-    "Download the plotted curves (CSV)", lambda: charts.curves_csv(schemes, ratio_curves, pos, neg, old_prob),
-    file_name="gradient_weights.csv", mime="text/csv", icon=":material/download:", on_click="ignore",
+    "Download the plotted curves (CSV)",
+    lambda: charts.curves_csv(schemes, ratio_curves, pos, neg, old_prob),
+    file_name="gradient_weights.csv",
+    mime="text/csv",
+    icon=":material/download:",
+    on_click="ignore",
 )
