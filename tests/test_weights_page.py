@@ -104,7 +104,7 @@ def test_invalid_value_shows_the_core_message_not_a_traceback():
     assert "PPO" not in {t["name"] for t in _charts(at)[0]["data"]}  # left out until fixed
     at.number_input("ppo.dual_clip").set_value(3.0).run()
     assert not at.error
-    assert "PPO (dual_clip=3.0)" in {t["name"] for t in _charts(at)[0]["data"]}
+    assert "PPO (dual_clip=3)" in {t["name"] for t in _charts(at)[0]["data"]}
 
 
 def test_no_scheme_selected_is_a_hint_not_an_error():

@@ -31,10 +31,13 @@ SIGNS = {1: "A > 0", -1: "A < 0"}
 
 
 def label(scheme: dgpo.Scheme) -> str:
-    """Legend name, e.g. 'DGPO n=1, m=2' (hyper-parameters that differ from the defaults are named)."""
+    """Legend name, e.g. 'DGPO (n=2, m=4)': the hyper-parameters that differ from their defaults are named."""
+
+    def fmt(v) -> str:
+        return f"{v:g}" if isinstance(v, float) else str(v)
+
     defaults = dgpo.hyperparameters(scheme.name)
-    changed = [f"{k}={getattr(scheme, k):g}" for k, v in defaults.items() if getattr(scheme, k) != v and v is not None]
-    changed += [f"{k}={getattr(scheme, k)}" for k, v in defaults.items() if getattr(scheme, k) != v and v is None]
+    changed = [f"{k}={fmt(getattr(scheme, k))}" for k, v in defaults.items() if getattr(scheme, k) != v]
     return scheme.name.upper() + (f" ({', '.join(changed)})" if changed else "")
 
 
