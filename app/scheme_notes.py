@@ -25,7 +25,7 @@ class SchemeNote(NamedTuple):
 NOTES: dict[str, SchemeNote] = {
     "pg": SchemeNote(
         "reference",
-        r"w_{\log}(r, A) = r \quad\text{everywhere} \qquad (J = rA)",
+        r"w_{\log}(r, A) = r \ \text{everywhere} \qquad (J = rA)",
         "No boundary: w_prob = 1/pi_old however far pi falls.",
         "No boundary: the weight keeps growing with r.",
     ),
@@ -38,8 +38,8 @@ NOTES: dict[str, SchemeNote] = {
     ),
     "cispo": SchemeNote(
         "soft clip",
-        r"w_{\log} = \operatorname{clip}(r,\ 1-\varepsilon_l,\ 1+\varepsilon_h)"
-        r" \qquad (J = \operatorname{sg}(\operatorname{clip}(r))\,A\log\pi)",
+        r"\begin{gathered} w_{\log} = \operatorname{clip}(r,\ 1-\varepsilon_l,\ 1+\varepsilon_h) \\"
+        r" J = \operatorname{sg}(\operatorname{clip}(r))\,A\log\pi \end{gathered}",
         "Weight stays 1-eps_low, so w_prob = (1-eps_low)/pi grows like 1/pi as pi -> 0 (no lower bound: 1/pi_old).",
         "Weight stays 1+eps_high: the token keeps a gradient, capped.",
     ),
@@ -59,15 +59,15 @@ NOTES: dict[str, SchemeNote] = {
     ),
     "sapo": SchemeNote(
         "smooth gate",
-        r"w_{\log} = 4\,\sigma(1-\sigma)\,r,\quad \sigma = \sigma\big(\tau(r-1)\big),"
-        r"\ \tau = \tau_{pos}\ (A>0),\ \tau_{neg}\ (A<0)",
+        r"\begin{gathered} w_{\log} = 4\,\sigma(1-\sigma)\,r,\quad \sigma = \sigma\big(\tau(r-1)\big) \\"
+        r" \tau = \tau_{pos}\ (A>0),\quad \tau_{neg}\ (A<0) \end{gathered}",
         "No boundary: the gate fades smoothly; w_prob stays bounded (about 0.77/pi_old as pi -> 0).",
         "No boundary: the weight decays exponentially in r.",
     ),
     "cpgd": SchemeNote(
         "hard clip",
-        r"w_{\log} = \begin{cases} 0 & \text{LN or HP} \\ 1 & \text{otherwise} \end{cases}"
-        r"\quad + \text{drift } -\alpha\min(r-1,\ \text{cap})",
+        r"\begin{gathered} w_{\log} = \begin{cases} 0 & \text{LN or HP} \\ 1 & \text{otherwise} \end{cases} \\"
+        r" \text{plus drift: } -\alpha \min(r-1,\ \text{cap}) \end{gathered}",
         "Dropped (jump from 1 to 0); no ratio factor inside. The drift term pulls pi back towards pi_old.",
         "Dropped (jump from 1 to 0).",
     ),

@@ -95,3 +95,16 @@ def test_weights_url_reproduces_the_view_and_bad_values_show_an_error(page, app_
     assert traces == {"SAPO"}  # GPPO is left out until its dual_clip is fixed
     assert "π_old = 0.001" in page.locator(".js-plotly-plot").nth(1).inner_text()
     screenshot(page, "weights_from_url_with_error")
+
+
+def test_weights_all_eight_schemes(page, app_url):
+    import dgpo
+
+    page.set_viewport_size({"width": 1400, "height": 4200})
+    page.goto(f"{app_url}/?" + "&".join(f"schemes={n}" for n in dgpo.available_schemes()) + "&sign=A+%3E+0")
+    wait_for_app(page)
+    page.wait_for_selector(".js-plotly-plot", timeout=30_000)
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert len(json.loads(_chart_data(page, 0))) == 2 * len(dgpo.available_schemes())
+    assert page.locator(".katex-display").count() == len(dgpo.available_schemes())
+    screenshot(page, "weights_all_schemes")

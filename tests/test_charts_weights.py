@@ -91,6 +91,17 @@ def test_prob_figure_holds_core_weights_and_gaps_for_zero():
     assert [s.x0 for s in old_lines] == [old, old]
 
 
+def test_prob_figure_y_range_keeps_18_decades_under_the_top():
+    """SAPO's gate reaches ~1e-43 at pi = 1, pi_old = 0.01; the axis stops 18 decades under the largest weight."""
+    schemes = [dgpo.make("gppo"), dgpo.make("sapo")]
+    pos = [dgpo.prob_curve(s, 1e-2, 1) for s in schemes]
+    neg = [dgpo.prob_curve(s, 1e-2, -1) for s in schemes]
+    assert float(neg[1].w_prob.min()) < 1e-40
+    lo, hi = charts.prob_figure(schemes, pos, neg, 1e-2).layout.yaxis.range
+    assert hi == pytest.approx(math.log10(0.8 / 1e-8) + 0.5)  # GPPO at LN, pi = 1e-8
+    assert lo == pytest.approx(hi - 0.5 - 18 - 0.5)
+
+
 def test_heatmap_is_log10_of_the_core_grid_with_boundary_lines():
     s = dgpo.make("gppo")
     grid = dgpo.prob_grid(s, -1)

@@ -102,7 +102,12 @@ def _two_panels(titles: tuple[str, str], x_title: str, y_title: str, log: bool) 
     }
 
 
-def _line(s: dgpo.Scheme, x, y, panel: int, hover: str) -> dict:
+def _width(i: int, n: int) -> float:
+    """Line width of the i-th of n schemes: earlier ones are wider, so a curve under a later one still shows."""
+    return 2.0 if n == 1 else 1.5 + 3.5 * (n - 1 - i) / (n - 1)
+
+
+def _line(s: dgpo.Scheme, x, y, panel: int, hover: str, width: float = 2.0) -> dict:
     return {
         "type": "scatter",
         "mode": "lines",
@@ -113,7 +118,7 @@ def _line(s: dgpo.Scheme, x, y, panel: int, hover: str) -> dict:
         "showlegend": panel == 1,
         "xaxis": "x" if panel == 1 else "x2",
         "yaxis": "y" if panel == 1 else "y2",
-        "line": {"color": COLORS.get(s.name), "width": 2, "dash": DASHES.get(s.name, "solid")},
+        "line": {"color": COLORS.get(s.name), "width": width, "dash": DASHES.get(s.name, "solid")},
         "hovertemplate": f"{label(s)}<br>{hover}<extra></extra>",
     }
 
@@ -164,10 +169,13 @@ def ratio_figure(schemes: list[dgpo.Scheme], curves: list[dgpo.RatioCurve]) -> g
     """Plot 1: ``w_log`` against ``r`` for A > 0 and A < 0 (two panels, shared axes), trust region shaded."""
     layout = _two_panels(("A > 0", "A < 0"), "ratio r = π / π_old", "w_log (weight on A·∇log π)", log=False)
     data = []
-    for s, c in zip(schemes, curves, strict=True):
-        r = _np(c.ratio)
-        data.append(_line(s, r, _np(c.w_log_pos), 1, "r=%{x:.3f}<br>w_log=%{y:.4g}"))
-        data.append(_line(s, r, _np(c.w_log_neg), 2, "r=%{x:.3f}<br>w_log=%{y:.4g}"))
+    top = 0.0
+    for i, (s, c) in enumerate(zip(schemes, curves, strict=True)):
+        r, width = _np(c.ratio), _width(i, len(schemes))
+        for panel, w in ((1, _np(c.w_log_pos)), (2, _np(c.w_log_neg))):
+            data.append(_line(s, r, w, panel, "r=%{x:.3f}<br>w_log=%{y:.4g}", width))
+            top = max(top, float(np.nanmax(np.where(np.isfinite(w), w, np.nan))))
+    layout["yaxis"]["range"] = [-0.05 * top, 1.08 * top] if top > 0 else [-0.05, 1.0]
     region = _shared_region(schemes)
     if region:
         layout["shapes"] += _band(*region, opacity=0.10)
@@ -183,8 +191,8 @@ def ratio_figure(schemes: list[dgpo.Scheme], curves: list[dgpo.RatioCurve]) -> g
                     "text": text,
                     "showarrow": False,
                     "yanchor": "bottom",
+                    "xanchor": "right" if x < 1 else "left",  # keep the two labels of one region apart
                     "font": {"size": 10, "color": "#555"},
-                    "textangle": -20,
                 }
             )
     if curves:
@@ -202,9 +210,16 @@ def prob_figure(
     titles = (f"A > 0, π_old = {old_prob:g}", f"A < 0, π_old = {old_prob:g}")
     layout = _two_panels(titles, "current probability π", "w_prob (weight on A·∇π)", log=True)
     data = []
-    for s, cp, cn in zip(schemes, pos, neg, strict=True):
-        data.append(_line(s, _np(cp.prob), _positive(_np(cp.w_prob)), 1, "π=%{x:.3g}<br>w_prob=%{y:.4g}"))
-        data.append(_line(s, _np(cn.prob), _positive(_np(cn.w_prob)), 2, "π=%{x:.3g}<br>w_prob=%{y:.4g}"))
+    for i, (s, cp, cn) in enumerate(zip(schemes, pos, neg, strict=True)):
+        width = _width(i, len(schemes))
+        for panel, c in ((1, cp), (2, cn)):
+            data.append(_line(s, _np(c.prob), _positive(_np(c.w_prob)), panel, "π=%{x:.3g}<br>w_prob=%{y:.4g}", width))
+    # SAPO's gate falls below 1e-40 far right of pi_old: show 18 decades under the largest weight, not all of it.
+    ys = np.concatenate([np.asarray(d["y"], dtype=float) for d in data]) if data else np.array([])
+    ys = ys[np.isfinite(ys) & (ys > 0)]
+    if ys.size:
+        top, low = float(ys.max()), float(ys.min())
+        layout["yaxis"]["range"] = [math.log10(max(low, top * 1e-18)) - 0.5, math.log10(top) + 0.5]
     region = _shared_region(schemes)
     if region:
         layout["shapes"] += _band(region[0] * old_prob, min(1.0, region[1] * old_prob), opacity=0.15)
@@ -258,7 +273,7 @@ def heatmap_figure(scheme: dgpo.Scheme, grid: dgpo.ProbGrid, sign: int, token: t
                 "x": line_y + math.log10(b),
                 "y": line_y,
                 "name": name,
-                "line": {"color": "white", "dash": "dash", "width": 2},
+                "line": {"color": "#ff00ff", "dash": "dash", "width": 2},
                 "hoverinfo": "skip",
             }
         )
@@ -270,7 +285,7 @@ def heatmap_figure(scheme: dgpo.Scheme, grid: dgpo.ProbGrid, sign: int, token: t
                 "x": [math.log10(token[1])],
                 "y": [math.log10(token[0])],
                 "name": "the token of the table",
-                "marker": {"symbol": "x", "size": 12, "color": "red"},
+                "marker": {"symbol": "x", "size": 13, "color": "red", "line": {"color": "white", "width": 1}},
             }
         )
     layout = {
@@ -329,7 +344,7 @@ def token_reading(table: pd.DataFrame, old_prob: float, prob: float, sign: int) 
     ordered = sorted(groups.items(), key=lambda kv: -kv[0])
     parts = []
     for i, (x, names) in enumerate(ordered):
-        who = " and ".join(names)
+        who = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
         if x == 0:
             parts.append(f"{who} {'drops' if len(names) == 1 else 'drop'} its gradient")
         elif i == 0:

@@ -196,15 +196,17 @@ heat = next(s for s in schemes if s.name == heat_name)
 grid = prob_grid(heat.name, hp_key(heat), sign)
 st.plotly_chart(charts.heatmap_figure(heat, grid, sign, (old_prob, prob)), width="stretch", key="heat_chart")
 st.caption(
-    f"Sign of A as above ({charts.SIGNS[sign]}). Dashed: the boundaries; the red x is the token above; "
+    f"Sign of A as above ({charts.SIGNS[sign]}). Magenta dashes: the boundaries; the red x is the token above; "
     "white cells have zero weight (gradient dropped)."
 )
 
 # -- Per-scheme explanation ---------------------------------------------------------------------------------------
 st.subheader("The schemes")
-for s in schemes:
+cols = st.columns(2)
+for i, s in enumerate(schemes):
     note, cls = NOTES[s.name], dgpo.scheme_class(s.name)
-    with st.expander(f"{cls.title} · {note.kind}"):
+    with cols[i % 2].container(border=True):
+        st.markdown(f"**{cls.title}** · *{note.kind}*")
         st.latex(note.latex)
         st.markdown(
             f"**Left boundary (LN):** {note.left}  \n**Right boundary (HP):** {note.right}  \n**Paper:** {cls.paper}"
