@@ -17,6 +17,7 @@ import torch
 
 import dgpo
 from app.charts import weights as charts
+from app.charts import weights_table as tables
 
 DEFAULTS = [dgpo.make(n) for n in ("ppo", "cispo", "gppo", "dgpo")]
 ALL = [dgpo.make(n) for n in dgpo.available_schemes()]
@@ -133,7 +134,7 @@ def test_token_table_literal_values():
     schemes = [*DEFAULTS, dgpo.make("dgpo", n=2), dgpo.make("gppo", beta1=0.75), dgpo.make("sapo")]
     expected = {1e-3: [0, 800, 800, 12.5, 1.5625, 600, 80.6], 1e-6: [0, 8e5, 8e5, 0.0125, 1.5625e-6, 6e5, 76.8]}
     for prob, w_prob in expected.items():
-        table = charts.token_table(schemes, 1e-2, prob, -1)
+        table = tables.token_table(schemes, 1e-2, prob, -1)
         assert list(table["scheme"]) == ["PPO", "CISPO", "GPPO", "DGPO", "DGPO (n=2)", "GPPO (beta1=0.75)", "SAPO"]
         np.testing.assert_allclose(table["w_prob"], w_prob, rtol=6e-3)
         np.testing.assert_allclose(table["w_log"], table["w_prob"] * prob, rtol=1e-12)
@@ -143,24 +144,24 @@ def test_token_table_literal_values():
 
 def test_token_regions_for_each_side():
     ppo = dgpo.make("ppo")
-    assert charts.region(ppo, 0.5, 1) == "LP" and charts.region(ppo, 0.5, -1) == "LN (left boundary)"
-    assert charts.region(ppo, 1.5, 1) == "HP (right boundary)" and charts.region(ppo, 1.5, -1) == "HN"
-    assert charts.region(ppo, 1.0, 1) == "IN" and charts.region(dgpo.make("pg"), 9.0, 1) == "no boundary"
+    assert tables.region(ppo, 0.5, 1) == "LP" and tables.region(ppo, 0.5, -1) == "LN (left boundary)"
+    assert tables.region(ppo, 1.5, 1) == "HP (right boundary)" and tables.region(ppo, 1.5, -1) == "HN"
+    assert tables.region(ppo, 1.0, 1) == "IN" and tables.region(dgpo.make("pg"), 9.0, 1) == "no boundary"
 
 
 def test_token_reading_ranks_and_groups_ties():
-    table = charts.token_table(DEFAULTS, 1e-2, 1e-4, -1)
-    line = charts.token_reading(table, 1e-2, 1e-4, -1)
+    table = tables.token_table(DEFAULTS, 1e-2, 1e-4, -1)
+    line = tables.token_reading(table, 1e-2, 1e-4, -1)
     assert line == (
         "At π_old=0.01, π=0.0001 (r=0.01): CISPO and GPPO push this rare negative token 80x as hard as inside the "
         "trust region (r = 1); DGPO 0.0125x; PPO drops its gradient."
     )
-    hp = charts.token_table([dgpo.make("gppo"), dgpo.make("dgpo")], 1e-2, 0.5, 1)  # r = 50, HP
-    line = charts.token_reading(hp, 1e-2, 0.5, 1)
+    hp = tables.token_table([dgpo.make("gppo"), dgpo.make("dgpo")], 1e-2, 0.5, 1)  # r = 50, HP
+    line = tables.token_reading(hp, 1e-2, 0.5, 1)
     # GPPO: 1.2 / 0.5 vs 1 / 0.01 -> 0.024x; DGPO: 1.2^(1/2) 50^(1/2) / 0.5 / 100 -> 0.155x
     assert line.startswith("At π_old=0.01, π=0.5 (r=50): DGPO pushes this positive token 0.155x")
     assert line.endswith("GPPO 0.024x.")
-    assert charts.token_reading(table.iloc[:0], 1e-2, 1e-4, -1) == ""
+    assert tables.token_reading(table.iloc[:0], 1e-2, 1e-4, -1) == ""
 
 
 def test_label_names_changed_hyperparameters():
@@ -174,7 +175,7 @@ def test_curves_csv_round_trips_the_plotted_numbers():
     rc = [dgpo.ratio_curve(s) for s in DEFAULTS]
     pos = [dgpo.prob_curve(s, 1e-3, 1) for s in DEFAULTS]
     neg = [dgpo.prob_curve(s, 1e-3, -1) for s in DEFAULTS]
-    df = pd.read_csv(io.StringIO(charts.curves_csv(DEFAULTS, rc, pos, neg, 1e-3)))
+    df = pd.read_csv(io.StringIO(tables.curves_csv(DEFAULTS, rc, pos, neg, 1e-3)))
     assert list(df.columns) == ["scheme", "curve", "x", "weight"]
     assert len(df) == len(DEFAULTS) * (2 * 601 + 2 * 401)
     got = df[(df.scheme == "DGPO") & (df.curve == "w_prob vs pi, pi_old=0.001, A<0")]

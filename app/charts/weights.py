@@ -1,8 +1,9 @@
 """Pure Plotly figure builders for the gradient-weight page (no ``st.`` here).
 
-Every number comes from the core: the builders take ``dgpo.RatioCurve`` / ``ProbCurve`` / ``ProbGrid`` objects and
-the schemes themselves (``Scheme.weight`` / ``Scheme.prob_weight`` for the token table). Zero weights (a dropped
-gradient) cannot be drawn on a log axis; they become gaps (NaN), and the captions say so.
+Every number comes from the core: the builders take the schemes and their ``dgpo.RatioCurve`` / ``ProbCurve`` /
+``ProbGrid`` (tensors, or the same tuples with numpy fields as the page caches them). Zero weights (a dropped
+gradient) cannot be drawn on a log axis; they become gaps (NaN), and the captions say so. The token table and the
+CSV export live in app/charts/weights_table.py.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 
 import dgpo
@@ -41,7 +41,8 @@ def label(scheme: dgpo.Scheme) -> str:
     return scheme.name.upper() + (f" ({', '.join(changed)})" if changed else "")
 
 
-def _np(t) -> np.ndarray:
+def to_numpy(t) -> np.ndarray:
+    """A tensor (the core's curves) or an array (the page's cached curves) as a numpy array."""
     return t.detach().cpu().numpy() if hasattr(t, "detach") else np.asarray(t)
 
 
@@ -171,8 +172,8 @@ def ratio_figure(schemes: list[dgpo.Scheme], curves: list[dgpo.RatioCurve]) -> g
     data = []
     top = 0.0
     for i, (s, c) in enumerate(zip(schemes, curves, strict=True)):
-        r, width = _np(c.ratio), _width(i, len(schemes))
-        for panel, w in ((1, _np(c.w_log_pos)), (2, _np(c.w_log_neg))):
+        r, width = to_numpy(c.ratio), _width(i, len(schemes))
+        for panel, w in ((1, to_numpy(c.w_log_pos)), (2, to_numpy(c.w_log_neg))):
             data.append(_line(s, r, w, panel, "r=%{x:.3f}<br>w_log=%{y:.4g}", width))
             top = max(top, float(np.nanmax(np.where(np.isfinite(w), w, np.nan))))
     layout["yaxis"]["range"] = [-0.05 * top, 1.08 * top] if top > 0 else [-0.05, 1.0]
@@ -196,7 +197,7 @@ def ratio_figure(schemes: list[dgpo.Scheme], curves: list[dgpo.RatioCurve]) -> g
                 }
             )
     if curves:
-        layout["xaxis"]["range"] = [0.0, float(_np(curves[0].ratio)[-1])]
+        layout["xaxis"]["range"] = [0.0, float(to_numpy(curves[0].ratio)[-1])]
     return _figure(data, layout)
 
 
@@ -213,7 +214,9 @@ def prob_figure(
     for i, (s, cp, cn) in enumerate(zip(schemes, pos, neg, strict=True)):
         width = _width(i, len(schemes))
         for panel, c in ((1, cp), (2, cn)):
-            data.append(_line(s, _np(c.prob), _positive(_np(c.w_prob)), panel, "π=%{x:.3g}<br>w_prob=%{y:.4g}", width))
+            data.append(
+                _line(s, to_numpy(c.prob), _positive(to_numpy(c.w_prob)), panel, "π=%{x:.3g}<br>w_prob=%{y:.4g}", width)
+            )
     # SAPO's gate falls below 1e-40 far right of pi_old: show 18 decades under the largest weight, not all of it.
     ys = np.concatenate([np.asarray(d["y"], dtype=float) for d in data]) if data else np.array([])
     ys = ys[np.isfinite(ys) & (ys > 0)]
@@ -246,8 +249,8 @@ def heatmap_figure(scheme: dgpo.Scheme, grid: dgpo.ProbGrid, sign: int, token: t
     Axes are log10 of the probabilities (a heatmap needs evenly spaced cells); white cells have zero weight.
     ``token`` = (pi_old, pi) marks the token of the table.
     """
-    x, y = np.log10(_np(grid.prob)), np.log10(_np(grid.old_prob))
-    w = _np(grid.w_prob)
+    x, y = np.log10(to_numpy(grid.prob)), np.log10(to_numpy(grid.old_prob))
+    w = to_numpy(grid.w_prob)
     z = np.log10(_positive(w))
     data = [
         {
@@ -297,73 +300,3 @@ def heatmap_figure(scheme: dgpo.Scheme, grid: dgpo.ProbGrid, sign: int, token: t
         "legend": {"orientation": "h", "y": -0.22},
     }
     return _figure(data, layout)
-
-
-def region(scheme: dgpo.Scheme, ratio: float, sign: int) -> str:
-    """Which region a token is in for this scheme: IN, LN, HP, LP or HN (see docs/schemes.md)."""
-    lo, hi = scheme.bounds
-    if lo is not None and ratio < lo:
-        return "LN (left boundary)" if sign < 0 else "LP"
-    if hi is not None and ratio > hi:
-        return "HP (right boundary)" if sign > 0 else "HN"
-    return "IN" if (lo is not None or hi is not None) else "no boundary"
-
-
-def token_table(schemes: list[dgpo.Scheme], old_prob: float, prob: float, sign: int) -> pd.DataFrame:
-    """``w_log`` and ``w_prob`` of one token per scheme, and ``w_prob`` relative to the same token at r = 1."""
-    rows = []
-    for s in schemes:
-        w_log = float(s.weight(np.float64(prob / old_prob), float(sign)))
-        w_prob = float(s.prob_weight(np.float64(prob), old_prob, float(sign)))
-        at_one = float(s.prob_weight(np.float64(old_prob), old_prob, float(sign)))
-        rows.append(
-            {
-                "scheme": label(s),
-                "region": region(s, prob / old_prob, sign),
-                "w_log": w_log,
-                "w_prob": w_prob,
-                "vs r=1": w_prob / at_one if at_one > 0 else float("nan"),
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def token_reading(table: pd.DataFrame, old_prob: float, prob: float, sign: int) -> str:
-    """One line ranking the schemes by how hard they push this token, relative to the same token at r = 1.
-
-    E.g. "GPPO and CISPO push this rare negative token 80x as hard as inside the trust region; DGPO 0.01x;
-    PPO drops it." Schemes with equal factors are named together.
-    """
-    if table.empty:
-        return ""
-    rare = "rare " if prob < 1e-2 else ""
-    kind = "negative" if sign < 0 else "positive"
-    groups: dict[float, list[str]] = {}
-    for name, x in zip(table["scheme"], table["vs r=1"], strict=True):
-        groups.setdefault(float(f"{x:.3g}"), []).append(name)
-    ordered = sorted(groups.items(), key=lambda kv: -kv[0])
-    parts = []
-    for i, (x, names) in enumerate(ordered):
-        who = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-        if x == 0:
-            parts.append(f"{who} {'drops' if len(names) == 1 else 'drop'} its gradient")
-        elif i == 0:
-            verb = "pushes" if len(names) == 1 else "push"
-            parts.append(f"{who} {verb} this {rare}{kind} token {x:.3g}x as hard as inside the trust region (r = 1)")
-        else:
-            parts.append(f"{who} {x:.3g}x")
-    return f"At π_old={old_prob:g}, π={prob:g} (r={prob / old_prob:.3g}): " + "; ".join(parts) + "."
-
-
-def curves_csv(schemes, ratio_curves, pos, neg, old_prob: float) -> str:
-    """All plotted curves in long format: scheme, curve, x, weight."""
-    parts = []
-    for s, rc, cp, cn in zip(schemes, ratio_curves, pos, neg, strict=True):
-        for curve, x, w in (
-            ("w_log vs r, A>0", rc.ratio, rc.w_log_pos),
-            ("w_log vs r, A<0", rc.ratio, rc.w_log_neg),
-            (f"w_prob vs pi, pi_old={old_prob:g}, A>0", cp.prob, cp.w_prob),
-            (f"w_prob vs pi, pi_old={old_prob:g}, A<0", cn.prob, cn.w_prob),
-        ):
-            parts.append(pd.DataFrame({"scheme": label(s), "curve": curve, "x": _np(x), "weight": _np(w)}))
-    return pd.concat(parts, ignore_index=True).to_csv(index=False)

@@ -13,6 +13,7 @@ import streamlit as st
 
 import dgpo
 from app.charts import weights as charts
+from app.charts import weights_table as tables
 from app.scheme_notes import INTRO, NOTES
 
 DEFAULT_SCHEMES = ["ppo", "cispo", "gppo", "dgpo"]
@@ -167,8 +168,8 @@ st.caption(
 
 # -- What happens to this token -------------------------------------------------------------------------------
 st.subheader("What happens to this token")
-table = charts.token_table(schemes, old_prob, prob, sign)
-st.markdown(charts.token_reading(table, old_prob, prob, sign))
+table = tables.token_table(schemes, old_prob, prob, sign)
+st.markdown(tables.token_reading(table, old_prob, prob, sign))
 st.dataframe(
     table,
     hide_index=True,
@@ -214,7 +215,7 @@ for i, s in enumerate(schemes):
 
 st.download_button(
     "Download the plotted curves (CSV)",
-    lambda: charts.curves_csv(schemes, ratio_curves, pos, neg, old_prob),
+    lambda: tables.curves_csv(schemes, ratio_curves, pos, neg, old_prob),
     file_name="gradient_weights.csv",
     mime="text/csv",
     icon=":material/download:",
