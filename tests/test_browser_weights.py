@@ -49,6 +49,7 @@ def test_every_page_loads_without_exception(page, app_url):
         page.goto(f"{app_url}/{path}")
         wait_for_app(page)
         assert page.locator("[data-testid='stException']").count() == 0, f"page /{path} shows an exception"
+        assert page.get_by_text("hit an unexpected error").count() == 0, f"page /{path} failed (see server log)"
         if path in PLOTTING_PAGES:
             page.wait_for_selector(".js-plotly-plot", timeout=30_000)
             assert page.locator(".js-plotly-plot").count() >= 1

@@ -155,3 +155,22 @@ def test_bad_url_values_are_ignored_not_fatal():
     assert not at.exception
     assert at.slider("dgpo.n").value == 1.0  # default
     assert at.select_slider("pi_old").value == 0.01
+
+
+def test_shell_runs_the_default_page():
+    at = AppTest.from_file(str(Path(PAGE).parents[1] / "streamlit_app.py"), default_timeout=60)
+    at.run()
+    assert not at.exception and not at.error
+    assert at.title[0].value == "Gradient weights"
+    assert "DGPO Lab" in at.sidebar.caption[0].value
+
+
+def test_shell_turns_a_page_bug_into_an_error_message(tmp_path):
+    """No traceback reaches the page: the entry file catches a page's exception and shows an st.error."""
+    (tmp_path / "boom.py").write_text("raise RuntimeError('kaboom')\n")
+    entry = (Path(PAGE).parents[1] / "streamlit_app.py").read_text()
+    assert 'VIEWS / "weights.py"' in entry
+    at = AppTest.from_string(entry.replace('VIEWS / "weights.py"', repr(str(tmp_path / "boom.py"))), default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert "hit an unexpected error: RuntimeError: kaboom" in at.error[0].value
