@@ -15,6 +15,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import dgpo
+from app.scheme_notes import field_docs
+
 PAGE = str(Path(__file__).resolve().parents[1] / "app" / "views" / "weights.py")
 
 
@@ -174,3 +177,11 @@ def test_shell_turns_a_page_bug_into_an_error_message(tmp_path):
     at.run()
     assert not at.exception
     assert "hit an unexpected error: RuntimeError: kaboom" in at.error[0].value
+
+
+def test_widget_help_is_the_core_field_docstring(default_page):
+    for name in dgpo.available_schemes():
+        assert set(field_docs(name)) == set(dgpo.hyperparameters(name)), name
+    assert field_docs("dgpo")["n"] == "Left decay exponent: w_prob ∝ pi^n at LN (official dgpo_n)."
+    assert default_page.slider("dgpo.n").help == field_docs("dgpo")["n"]
+    assert default_page.number_input("ppo.dual_clip").help.startswith("Dual-clip constant c > 1")

@@ -14,7 +14,7 @@ import streamlit as st
 import dgpo
 from app.charts import weights as charts
 from app.charts import weights_table as tables
-from app.scheme_notes import INTRO, NOTES
+from app.scheme_notes import INTRO, NOTES, field_docs
 
 DEFAULT_SCHEMES = ["ppo", "cispo", "gppo", "dgpo"]
 # Probabilities offered by the pi / pi_old sliders: a 1-2-5 log grid from 1e-8 to 1.
@@ -61,8 +61,9 @@ def hyperparameter_widgets(name: str) -> dict:
     """One widget per hyper-parameter of ``name`` (defaults from ``dgpo.hyperparameters``), keyed 'scheme.field'."""
     values = {}
     fields = {f.name: f for f in dataclasses.fields(dgpo.scheme_class(name))}
+    docs = field_docs(name)
     for field, default in dgpo.hyperparameters(name).items():
-        key = f"{name}.{field}"
+        key, doc = f"{name}.{field}", docs.get(field)
         optional = "None" in str(fields[field].type)
         if default is None:  # an optional feature that is off by default (dual clip)
             values[field] = st.number_input(
@@ -71,14 +72,14 @@ def hyperparameter_widgets(name: str) -> dict:
                 step=0.5,
                 key=key,
                 bind="query-params",
-                help="Dual-clip constant c > 1: negative tokens with r > c get no gradient.",
+                help=doc,
             )
             continue
-        if optional and st.checkbox(f"no {field} (None)", key=f"{key}.none", bind="query-params"):
+        if optional and st.checkbox(f"no {field} (None)", key=f"{key}.none", bind="query-params", help=doc):
             values[field] = None
             continue
         lo, hi, step = RANGES[field]
-        values[field] = st.slider(field, lo, hi, float(default), step, key=key, bind="query-params")
+        values[field] = st.slider(field, lo, hi, float(default), step, key=key, bind="query-params", help=doc)
     return values
 
 
@@ -96,6 +97,11 @@ def build_schemes(names: list[str]) -> list[dgpo.Scheme]:
                 "the scheme is left out of the charts until then."
             )
     return schemes
+
+
+def png(name: str) -> dict:
+    """Plotly's camera button (mode bar) saves a 2x PNG under this file name."""
+    return {"toImageButtonOptions": {"format": "png", "filename": name, "scale": 2}}
 
 
 def hp_key(s: dgpo.Scheme) -> tuple:
@@ -124,7 +130,7 @@ if not schemes:
 # -- Plot 1: w_log against r -----------------------------------------------------------------------------------
 st.subheader("1 · Weight on A·∇log π against the ratio r")
 ratio_curves = [ratio_curve(s.name, hp_key(s)) for s in schemes]
-st.plotly_chart(charts.ratio_figure(schemes, ratio_curves), width="stretch", key="ratio_chart")
+st.plotly_chart(charts.ratio_figure(schemes, ratio_curves), width="stretch", key="ratio_chart", config=png("weights_ratio"))
 st.caption(
     "Shaded: the trust region all selected schemes share. Dotted: each boundary. A vertical drop to 0 is a "
     "hard clip (the gradient is dropped); a flat line past a boundary is a soft clip."
@@ -160,7 +166,7 @@ sign = c3.segmented_control(
 )
 pos = [prob_curve(s.name, hp_key(s), old_prob, 1) for s in schemes]
 neg = [prob_curve(s.name, hp_key(s), old_prob, -1) for s in schemes]
-st.plotly_chart(charts.prob_figure(schemes, pos, neg, old_prob), width="stretch", key="prob_chart")
+st.plotly_chart(charts.prob_figure(schemes, pos, neg, old_prob), width="stretch", key="prob_chart", config=png("weights_prob"))
 st.caption(
     "Log-log. Inside the trust region every ratio-weighted scheme gives w_prob = 1/π_old. Left of "
     "(1-ε_low)·π_old, soft clips (GPPO, CISPO) grow like 1/π; DGPO decays like π^n. Gaps: zero weight."
@@ -195,7 +201,7 @@ heat_name = st.selectbox(
 )
 heat = next(s for s in schemes if s.name == heat_name)
 grid = prob_grid(heat.name, hp_key(heat), sign)
-st.plotly_chart(charts.heatmap_figure(heat, grid, sign, (old_prob, prob)), width="stretch", key="heat_chart")
+st.plotly_chart(charts.heatmap_figure(heat, grid, sign, (old_prob, prob)), width="stretch", key="heat_chart", config=png("weights_heatmap"))
 st.caption(
     f"Sign of A as above ({charts.SIGNS[sign]}). Magenta dashes: the boundaries; the red x is the token above; "
     "white cells have zero weight (gradient dropped)."
