@@ -1,5 +1,6 @@
 """DGPO Lab dashboard: the entry file. Run with `make run` (or `streamlit run app/streamlit_app.py`)."""
 
+import logging
 import sys
 from pathlib import Path
 
@@ -20,4 +21,17 @@ PAGES = {
     ],
 }
 
-st.navigation(PAGES).run()
+page = st.navigation(PAGES)
+with st.sidebar:
+    st.caption(
+        "**DGPO Lab**: how RLVR policy losses (PPO/GRPO, CISPO, GPPO, ASPO, SAPO, CPGD, DGPO) weight each token's "
+        "gradient. DGPO: arXiv:2603.14389. Every setting lives in the page URL: copy it to share a view."
+    )
+try:
+    page.run()
+except Exception as e:  # last line of defence: a bug shows as a message, the traceback goes to the server log
+    logging.getLogger("dgpo_lab").exception("page %r failed", page.title)
+    st.error(
+        f"**{page.title}** hit an unexpected error: {type(e).__name__}: {e}. This is a bug in DGPO Lab, not in "
+        "your settings: reload the page or pick another one, and report it with the server log (full traceback)."
+    )
