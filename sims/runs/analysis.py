@@ -1,0 +1,104 @@
+"""Pure functions behind the runs page: smoothing, downsampling, x-axes and grouping of run curves."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+X_AXES = {"step": "Step", "relative": "Relative time (s)", "wall": "Wall time"}
+BANDS = ("std", "min-max", "none")
+
+
+def ema(values: np.ndarray, weight: float) -> np.ndarray:
+    """TensorBoard's debiased exponential moving average (``weight`` in [0, 1), 0 = raw).
+
+    ``last_t = weight * last_{t-1} + (1 - weight) * x_t`` from ``last = 0``, divided by the debias factor
+    ``1 - weight**k`` after k finite points. This equals ``sum_i weight**i x_{t-i} / sum_i weight**i`` over
+    the finite points seen so far, i.e. pandas' ``ewm(alpha=1-weight, adjust=True, ignore_na=True)``,
+    which we use because it is vectorised. Non-finite points are skipped and stay NaN (a gap).
+    """
+    if not 0.0 <= weight < 1.0:
+        raise ValueError(f"smoothing weight must be in [0, 1), got {weight}")
+    values = np.asarray(values, dtype=np.float64)
+    if weight == 0.0 or values.size == 0:
+        return values.copy()
+    finite = np.isfinite(values)
+    series = pd.Series(np.where(finite, values, np.nan))
+    smoothed = series.ewm(alpha=1.0 - weight, adjust=True, ignore_na=True).mean().to_numpy()
+    return np.where(finite, smoothed, np.nan)
+
+
+def downsample(x: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:
+    """At most about ``max_points`` points, keeping the min and max of each bucket (and the first and last
+    point) so spikes survive, as W&B's full-fidelity bucketing does. Shorter series are returned unchanged."""
+    x, y = np.asarray(x), np.asarray(y, dtype=np.float64)
+    n = y.size
+    if max_points < 4:
+        raise ValueError(f"max_points must be at least 4, got {max_points}")
+    if n <= max_points:
+        return x, y
+    buckets = max_points // 2
+    width = -(-n // buckets)  # ceil
+    padded = np.full(buckets * width, np.nan)
+    padded[:n] = y
+    grid = padded.reshape(buckets, width)
+    offsets = np.arange(buckets) * width
+    lo = np.where(np.isnan(grid), np.inf, grid).argmin(axis=1) + offsets
+    hi = np.where(np.isnan(grid), -np.inf, grid).argmax(axis=1) + offsets
+    keep = np.unique(np.concatenate([[0, n - 1], lo[lo < n], hi[hi < n]]))
+    return x[keep], y[keep]
+
+
+def x_values(frame: pd.DataFrame, axis: str) -> np.ndarray:
+    """The x of each row: ``step``, seconds since the run's first row (``relative``) or wall-clock time."""
+    if axis == "step":
+        return frame["step"].to_numpy()
+    wall = frame["wall_time"].to_numpy(dtype=np.float64)
+    if axis == "relative":
+        finite = wall[np.isfinite(wall)]
+        return wall - (finite[0] if finite.size else 0.0)
+    if axis == "wall":
+        return pd.to_datetime(wall, unit="s").to_numpy()
+    raise ValueError(f"unknown x-axis {axis!r}; choose one of {', '.join(X_AXES)}")
+
+
+def group_stats(curves: list[tuple[np.ndarray, np.ndarray]], grid_points: int | None = None) -> pd.DataFrame:
+    """Mean, std (population), min, max and count across runs at each x.
+
+    With ``grid_points=None`` the curves are aligned on their exact x values (steps; a run that did not log an
+    x is left out there). With an int, each curve is linearly interpolated onto a common grid of that many
+    points spanning all curves (for time axes), and left out outside its own x range.
+    """
+    if not curves:
+        return pd.DataFrame(columns=["x", "mean", "std", "min", "max", "count"])
+    if grid_points is None:
+        series = [pd.Series(y, index=x).groupby(level=0).last() for x, y in curves]
+        table = pd.concat(series, axis=1).sort_index()
+        xs, values = table.index.to_numpy(), table.to_numpy(dtype=np.float64)
+    else:
+        lo = min(np.nanmin(x) for x, _ in curves if len(x))
+        hi = max(np.nanmax(x) for x, _ in curves if len(x))
+        xs = np.linspace(lo, hi, grid_points)
+        columns = []
+        for x, y in curves:
+            ok = np.isfinite(x) & np.isfinite(y)
+            col = np.full(grid_points, np.nan)
+            if ok.sum() >= 1:
+                inside = (xs >= x[ok].min()) & (xs <= x[ok].max())
+                col[inside] = np.interp(xs[inside], x[ok], y[ok])
+            columns.append(col)
+        values = np.stack(columns, axis=1)
+    count = np.isfinite(values).sum(axis=1)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows (no run at this x) are dropped below
+        stats = {
+            "x": xs,
+            "mean": np.nanmean(values, axis=1),
+            "std": np.nanstd(values, axis=1),
+            "min": np.nanmin(values, axis=1),
+            "max": np.nanmax(values, axis=1),
+            "count": count,
+        }
+    return pd.DataFrame(stats)[count > 0].reset_index(drop=True)
