@@ -102,3 +102,73 @@ def group_stats(curves: list[tuple[np.ndarray, np.ndarray]], grid_points: int | 
             "count": count,
         }
     return pd.DataFrame(stats)[count > 0].reset_index(drop=True)
+
+
+def panel_series(
+    frames: dict[str, pd.DataFrame],
+    metric: str,
+    *,
+    x_axis: str = "step",
+    weight: float = 0.0,
+    max_points: int = 1000,
+    groups: dict[str, str] | None = None,
+    band: str = "std",
+) -> list[dict]:
+    """The lines of one metric panel, smoothed on the full series and then downsampled for drawing.
+
+    Without ``groups``: one dict per run that logged ``metric``: ``name``, ``x``, ``y`` (smoothed) and
+    ``raw_x``/``raw_y`` (the unsmoothed series, only when ``weight > 0``). With ``groups`` (run -> group label):
+    one dict per group: ``name``, ``x``, ``y`` (mean of the smoothed runs), ``lower``/``upper`` (mean ± std,
+    min/max, or None for ``band="none"``) and ``runs`` (how many runs it averages).
+    """
+    if band not in BANDS:
+        raise ValueError(f"unknown band {band!r}; choose one of {', '.join(BANDS)}")
+    curves: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    for name, frame in frames.items():
+        if metric not in frame.columns:
+            continue
+        y = frame[metric].to_numpy(dtype=np.float64)
+        # wall clock stays in float seconds until the end, so grouping can interpolate on it
+        x = frame["wall_time"].to_numpy(dtype=np.float64) if x_axis == "wall" else x_values(frame, x_axis)
+        curves[name] = (x, ema(y, weight), y)
+    if groups is None:
+        out = []
+        for name, (x, smooth, raw) in curves.items():
+            line = dict(zip(("x", "y"), downsample(x, smooth, max_points), strict=True), name=name)
+            if weight > 0:
+                line["raw_x"], line["raw_y"] = downsample(x, raw, max_points)
+            out.append(_as_dates(line) if x_axis == "wall" else line)
+        return out
+    members: dict[str, list[str]] = {}
+    for name in curves:
+        members.setdefault(str(groups.get(name)), []).append(name)
+    out = []
+    for label, names in members.items():
+        grid = None if x_axis == "step" else 1000  # time axes: interpolate onto a common grid
+        stats = group_stats([(curves[n][0], curves[n][1]) for n in names], grid_points=grid)
+        x = stats["x"].to_numpy()
+        mean = stats["mean"].to_numpy()
+        if band == "std":
+            lower, upper = mean - stats["std"].to_numpy(), mean + stats["std"].to_numpy()
+        elif band == "min-max":
+            lower, upper = stats["min"].to_numpy(), stats["max"].to_numpy()
+        else:
+            lower = upper = None
+        keep = np.unique(np.linspace(0, len(x) - 1, min(len(x), max_points)).astype(int)) if len(x) else []
+        line = {
+            "name": f"{label} ({len(names)} run{'s' if len(names) != 1 else ''})",
+            "x": x[keep],
+            "y": mean[keep],
+            "lower": None if lower is None else lower[keep],
+            "upper": None if upper is None else upper[keep],
+            "runs": len(names),
+        }
+        out.append(_as_dates(line) if x_axis == "wall" else line)
+    return out
+
+
+def _as_dates(line: dict) -> dict:
+    for key in ("x", "raw_x"):
+        if key in line:
+            line[key] = pd.to_datetime(np.asarray(line[key], dtype=np.float64), unit="s").to_numpy()
+    return line

@@ -128,6 +128,7 @@ def runs_table(root: Path | str) -> pd.DataFrame:
         except (ValueError, OSError) as e:
             records.append({**row, "problem": str(e)})
             continue
+        row["kind"], row["scheme"] = config.get("kind"), config.get("scheme")
         started = status.get("started")
         row["started"] = pd.Timestamp(started, unit="s") if isinstance(started, int | float) else pd.NaT
         records.append({**row, **{k: v for k, v in config.items() if k not in row}})
