@@ -74,10 +74,12 @@ if statuses:
 st.dataframe(shown, hide_index=True, height=min(400, 38 + 35 * max(len(shown), 1)), key="runs_table")
 
 names = list(shown["name"])
-if "runs_selected" in st.session_state:  # drop names that were renamed, deleted or filtered away
-    st.session_state.runs_selected = [n for n in st.session_state.runs_selected if n in names]
-else:
-    st.session_state.runs_selected = names[:5]
+# keep the selection to names still shown (renamed, deleted or filtered away runs drop out); when nothing is
+# left, show the newest few so the panels are never empty for no visible reason
+kept = [n for n in st.session_state.get("runs_selected", []) if n in names]
+listing_changed = st.session_state.get("runs_listed") != names
+st.session_state.runs_selected = kept or (names[:5] if listing_changed else [])
+st.session_state.runs_listed = names
 selected = st.multiselect("Runs to compare", names, key="runs_selected")
 frames, problems = load_selected(selected)
 for problem in problems:
@@ -86,34 +88,38 @@ for problem in problems:
 # ---- plot controls
 metrics = sorted({c for f in frames.values() for c in f.columns if c not in ("step", "wall_time")})
 default_metrics = [m for m in PREFERRED if m in metrics][:4] or metrics[:4]
-c1, c2, c3, c4 = st.columns([3, 1.3, 1.5, 1.5])
-chosen = c1.multiselect("Metrics (one panel each)", metrics, default=default_metrics, key="runs_metrics")
-x_axis = c2.radio("X-axis", list(analysis.X_AXES), format_func=analysis.X_AXES.get, key="runs_x")
+c1, c2, c3 = st.columns([3, 1.2, 1.6])
+if "runs_metrics" not in st.session_state:
+    st.session_state.runs_metrics = default_metrics
+pruned = [m for m in st.session_state.runs_metrics if m in metrics]  # metrics of runs no longer selected drop out
+st.session_state.runs_metrics = pruned if pruned or not st.session_state.runs_metrics else default_metrics
+chosen = c1.multiselect("Metrics (one panel each)", metrics, key="runs_metrics")
+x_axis = c2.selectbox("X-axis", list(analysis.X_AXES), format_func=analysis.X_AXES.get, key="runs_x")
 weight = c3.slider(
-    "Smoothing (TensorBoard EMA)",
+    "Smoothing",
     0.0,
     0.99,
     0.6,
     0.01,
     key="runs_smoothing",
-    help="Debiased exponential moving average; 0 = raw. The raw curve stays faint behind.",
-)
-max_points = c4.select_slider(
-    "Points per line",
-    [250, 500, 1000, 2000, 5000],
-    1000,
-    key="runs_points",
-    help="Long runs are downsampled (keeping each bucket's min and max) to stay fast.",
+    help="TensorBoard's debiased exponential moving average; 0 = raw. The raw curve stays faint behind.",
 )
 config_cols = [c for c in table.columns if c not in BASE_COLUMNS - {"kind", "scheme"} and c != "name"]
-g1, g2 = st.columns([1, 1])
+g1, g2, g3 = st.columns([3, 1.2, 1.6])
 group_by = g1.selectbox(
     "Group by",
     ["(none)", *config_cols],
     key="runs_group",
-    help="Average the runs of each group (e.g. seeds of one scheme) with a band.",
+    help="Average the runs of each group (e.g. the seeds of one scheme) and draw a band across them.",
 )
-band = g2.radio("Band", analysis.BANDS, horizontal=True, key="runs_band", disabled=group_by == "(none)")
+band = g2.selectbox("Band", analysis.BANDS, key="runs_band", disabled=group_by == "(none)")
+max_points = g3.select_slider(
+    "Points per line",
+    [250, 500, 1000, 2000, 5000],
+    1000,
+    key="runs_points",
+    help="Long runs are downsampled (keeping each bucket's min and max) so the page stays fast.",
+)
 
 
 def draw_panels() -> None:
