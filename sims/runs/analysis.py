@@ -22,9 +22,9 @@ def ema(values: np.ndarray, weight: float) -> np.ndarray:
     if not 0.0 <= weight < 1.0:
         raise ValueError(f"smoothing weight must be in [0, 1), got {weight}")
     values = np.asarray(values, dtype=np.float64)
-    if weight == 0.0 or values.size == 0:
-        return values.copy()
     finite = np.isfinite(values)
+    if weight == 0.0 or values.size == 0:
+        return np.where(finite, values, np.nan)
     series = pd.Series(np.where(finite, values, np.nan))
     smoothed = series.ewm(alpha=1.0 - weight, adjust=True, ignore_na=True).mean().to_numpy()
     return np.where(finite, smoothed, np.nan)
