@@ -63,8 +63,8 @@ kinds = f2.multiselect("Kind", sorted(table["kind"].dropna().astype(str).unique(
 statuses = f3.multiselect("Status", ["running", "finished", "crashed", "stopped"], key="runs_status")
 shown = table
 try:
-    if pattern:
-        shown = shown[shown["name"].str.contains(pattern, regex=True)]
+    rx = re.compile(pattern)  # Python's re, not pandas' (pyarrow strings use RE2 with other errors)
+    shown = shown[shown["name"].map(lambda n: bool(rx.search(str(n)))).astype(bool)]
 except re.error as e:
     st.error(f"The name filter is not a valid regular expression ({e}); fix it or clear it.")
 if kinds:

@@ -32,7 +32,7 @@ _SIZE_KEY = b"dgpo_jsonl_size"
 def run_path(root: Path | str, name: str) -> Path:
     """The folder of an existing run; ``ValueError`` for names that could leave ``root`` or do not exist."""
     root = Path(root)
-    if not isinstance(name, str) or name != safe_name(name) or name in (".", ".."):
+    if not _is_safe(name):
         raise ValueError(f"run name {name!r} is not allowed; use letters, digits, '.', '_' or '-' (no '/' or '..')")
     path = root / name
     if path.resolve().parent != root.resolve():
@@ -40,6 +40,13 @@ def run_path(root: Path | str, name: str) -> Path:
     if not (path / "config.json").is_file():
         raise ValueError(f"no run named {name!r} in {root}")
     return path
+
+
+def _is_safe(name) -> bool:
+    try:
+        return isinstance(name, str) and name == safe_name(name)
+    except ValueError:  # no usable characters at all ("", "..")
+        return False
 
 
 def _fresh_parquet(run_dir: Path) -> Path | None:
@@ -144,8 +151,8 @@ def runs_table(root: Path | str) -> pd.DataFrame:
 def rename_run(root: Path | str, old: str, new: str) -> Path:
     """Rename a run folder; the new name must already be a safe name and not be taken."""
     path = run_path(root, old)
-    if new != safe_name(new):
-        raise ValueError(f"new name {new!r} is not allowed; try {safe_name(new)!r} (letters, digits, '.', '_', '-')")
+    if not _is_safe(new):
+        raise ValueError(f"new name {new!r} is not allowed; use letters, digits, '.', '_' or '-' (no '/' or '..')")
     target = Path(root) / new
     if target.exists():
         raise ValueError(f"a run named {new!r} already exists; pick another name")
