@@ -163,3 +163,19 @@ def test_cli_bad_input_exits_nonzero_with_one_line(tmp_path):
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines() == [f"error: {bad}: line 2 is not valid JSON (Expecting value at column 1)"]
     assert not (tmp_path / "r").exists()
+
+
+def test_arrow_and_python_jsonl_readers_agree(tmp_path):
+    from sims.runstore import read_metrics
+
+    w = RunWriter(tmp_path, "mixed", {"scheme": "ppo"}, kind="bandit", unique=False)
+    for s in range(3000):
+        metrics = {"a": s * 1.0, "b": float("nan") if s % 7 == 0 else -s * 1.0}  # NaN is written as null
+        if s >= 2500:
+            metrics["late"] = 0.5  # a metric that appears only late in the file
+        w.log(s, metrics, wall_time=float(s))
+    w.finish()
+    arrow = store._read_jsonl(w.path)
+    python = store._frame_from_rows(read_metrics(w.path))
+    pd.testing.assert_frame_equal(arrow, python, check_like=True)
+    assert arrow["b"].isna().sum() == len(range(0, 3000, 7)) and arrow["late"].notna().sum() == 500

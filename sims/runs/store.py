@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
 from sims.runs.importers import Imported
@@ -67,13 +68,33 @@ def _frame_from_rows(rows: list[dict]) -> pd.DataFrame:
     return metrics
 
 
+def _read_jsonl(run_dir: Path) -> pd.DataFrame:
+    """The JSONL as a wide frame: Arrow's C++ JSON reader first (about 10x faster than a Python loop), and
+    ``read_metrics`` whenever Arrow refuses the file (a half-written last line, a malformed row), so that such
+    files get the run store's own handling: partial last line ignored, other bad lines named."""
+    jsonl = run_dir / JSONL
+    try:
+        table = pa_json.read_json(jsonl)
+        metrics = table.column("metrics")
+        if not pa.types.is_struct(metrics.type) or not pa.types.is_integer(table.column("step").type):
+            raise TypeError("not a run-store JSONL")
+        frame = pa.Table.from_arrays(metrics.combine_chunks().flatten(), names=[f.name for f in metrics.type])
+        frame = frame.to_pandas().astype(np.float64)
+        frame.insert(0, "wall_time", table.column("wall_time").to_pandas().astype(np.float64).to_numpy())
+        frame.insert(0, "step", table.column("step").to_numpy())
+        return frame
+    except (pa.ArrowException, KeyError, TypeError, ValueError):
+        rows = read_metrics(jsonl)
+        return _frame_from_rows(rows) if rows else pd.DataFrame({"step": [], "wall_time": []})
+
+
 def compact(run_dir: Path | str, frame: pd.DataFrame | None = None) -> Path:
     """Write ``metrics.parquet`` next to ``metrics.jsonl`` (atomically), tagged with the JSONL size it reflects."""
     run_dir = Path(run_dir)
     jsonl = run_dir / JSONL
     size = jsonl.stat().st_size
     if frame is None:
-        frame = _frame_from_rows(read_metrics(jsonl))
+        frame = _read_jsonl(run_dir)
     table = pa.Table.from_pandas(frame, preserve_index=False)
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), _SIZE_KEY: str(size).encode()})
     tmp = run_dir / (PARQUET + ".tmp")
@@ -92,9 +113,8 @@ def load_run(run_dir: Path | str) -> pd.DataFrame:
     if not (run_dir / JSONL).is_file():
         return pd.DataFrame({"step": np.array([], dtype=np.int64), "wall_time": np.array([], dtype=np.float64)})
     size = (run_dir / JSONL).stat().st_size
-    rows = read_metrics(run_dir)
-    frame = _frame_from_rows(rows) if rows else pd.DataFrame({"step": [], "wall_time": []})
-    if rows and run_status(run_dir) != "running" and (run_dir / JSONL).stat().st_size == size:
+    frame = _read_jsonl(run_dir)
+    if len(frame) and run_status(run_dir) != "running" and (run_dir / JSONL).stat().st_size == size:
         try:
             compact(run_dir, frame)
         except OSError:
