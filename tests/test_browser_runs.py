@@ -5,6 +5,8 @@ Run: python -m pytest tests/test_browser_runs.py -q
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -69,3 +71,50 @@ def test_two_runs_overlaid_and_smoothing_changes_chart(app_url, page, tmp_path_f
     # the smoothed line of a noisy series is much less rough than the raw one
     assert np.abs(np.diff(raw_a)).mean() > 2 * np.abs(np.diff(smooth_a)).mean()
     screenshot(page, "runs_raw")
+
+
+def test_group_by_scheme_and_import_upload(app_url, page, tmp_path):
+    page.goto(f"{app_url}/runs")
+    wait_for_app(page)
+
+    # a trainer_state.json upload becomes a run; TRL names are mapped to ours
+    state = {"log_history": [{"step": s, "loss": 1.0 / s, "reward": s / 10} for s in range(1, 11)]}
+    good = tmp_path / "trainer_state.json"
+    good.write_text(json.dumps(state))
+    page.get_by_text("Import a TRL, verl or TensorBoard log").click()
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(good))
+    wait_for_app(page)
+    name = page.get_by_label("Run name")
+    name.fill("brtest-trl")
+    name.press("Enter")
+    wait_for_app(page)
+    page.get_by_role("button", name="Import", exact=True).click()
+    wait_for_app(page)
+    page.get_by_text("Imported 10 steps as run").wait_for()
+    assert page.get_by_text("`loss` → `loss/policy`").count() == 0  # markdown is rendered, not shown raw
+    assert "loss → loss/policy" in page.locator("[data-testid='stAlert']").first.inner_text()
+
+    # a malformed upload gives an error naming the file and the page keeps working
+    bad = tmp_path / "broken.jsonl"
+    bad.write_text('{"step": 1, "data": {"a": 1}}\n{"step": 2, "data": \n{"step": 3, "data": {"a": 1}}\n')
+    page.get_by_role("button", name="Remove trainer_state.json").click()
+    wait_for_app(page)
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(bad))
+    wait_for_app(page)
+    page.get_by_role("button", name="Import", exact=True).click()
+    wait_for_app(page)
+    page.get_by_text("Import failed: broken.jsonl: line 2 is not valid JSON").wait_for()
+
+    filt = page.get_by_label("Filter names (regular expression)")
+    filt.fill("^brtest-[ab]$")
+    filt.press("Enter")
+    wait_for_app(page)
+    page.get_by_label("Group by", exact=True).click()
+    page.get_by_role("option", name="scheme", exact=True).click()
+    wait_for_app(page)
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot')[0]._fullData.length === 4")
+    names = sorted(t["name"] for t in page.evaluate(TRACES_JS))
+    assert names == ["dgpo (1 run)", "dgpo (1 run) band", "ppo (1 run)", "ppo (1 run) band"]
+    page.set_viewport_size({"width": 1400, "height": 1700})
+    page.wait_for_timeout(500)
+    screenshot(page, "runs_grouped")

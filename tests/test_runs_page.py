@@ -147,3 +147,20 @@ def test_empty_runs_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("DGPO_RUNS_DIR", str(tmp_path / "nothing"))
     at = _app()
     assert any("No runs in" in i.value for i in at.info)
+
+
+def test_log_toggle_and_every_axis_with_grouping(runs):
+    at = _app()
+    at.toggle(key="runs_log_reward/mean").set_value(True).run()
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert specs[0]["layout"]["yaxis"]["type"] == "log" and specs[1]["layout"]["yaxis"]["type"] == "linear"
+    at.selectbox(key="runs_group").set_value("scheme")
+    for axis in ("relative", "wall", "step"):
+        at.selectbox(key="runs_x").set_value(axis).run()
+        assert not at.exception, axis
+        assert {"ppo (2 runs)", "dgpo (1 run)"} <= set(_traces(at))
+
+
+def test_export_download_offers_long_format(runs):
+    at = _app()
+    assert at.get("download_button"), "the export expander has a download button"

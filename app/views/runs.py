@@ -50,8 +50,9 @@ def load_selected(names: list[str]) -> tuple[dict[str, pd.DataFrame], list[str]]
 st.title("Runs")
 st.caption(f"Compare runs in `{ROOT}`: ours (bandit, LM) and imported TRL / verl / TensorBoard logs.")
 
+flash_box = st.container()  # always present, so elements below keep their place (and expanders their state)
 if flash := st.session_state.pop("runs_flash", None):
-    st.success(flash)
+    flash_box.success(flash)
 table = store.runs_table(ROOT)
 if table.empty:
     st.info(f"No runs in `{ROOT}` yet. Start one in a Simulate page, or import a log below.")
@@ -163,7 +164,7 @@ else:
     st.fragment(draw_panels, run_every=2.0 if any_running else None)()
 
 # ---- export, manage, import
-with st.expander("Export selection", icon=":material/download:"):
+with st.expander("Export selection", icon=":material/download:", key="runs_exp_export"):
     st.caption("Long format: run, step, wall_time, metric, value; the selected runs and metrics (all if none).")
     fmt = st.radio("Format", ["csv", "parquet"], horizontal=True, key="runs_export_fmt")
     st.download_button(
@@ -176,7 +177,7 @@ with st.expander("Export selection", icon=":material/download:"):
         key="runs_download",
     )
 
-with st.expander("Rename or delete a run", icon=":material/edit:"):
+with st.expander("Rename or delete a run", icon=":material/edit:", key="runs_exp_manage"):
     target = st.selectbox("Run", list(table["name"]), key="runs_manage_target")
     r1, r2 = st.columns([3, 1])
     new_name = r1.text_input("New name", key="runs_new_name", placeholder="letters, digits, '.', '_', '-'")
@@ -204,7 +205,7 @@ with st.expander("Rename or delete a run", icon=":material/edit:"):
             st.session_state.runs_confirm_delete = None
             st.rerun()
 
-with st.expander("Import a TRL, verl or TensorBoard log", icon=":material/upload:"):
+with st.expander("Import a TRL, verl or TensorBoard log", icon=":material/upload:", key="runs_exp_import"):
     st.caption(
         "A verl `file`-logger JSONL, a Hugging Face/TRL `trainer_state.json`, or one or more TensorBoard "
         f"`events.out.tfevents.*` files of one run (up to {UPLOAD_LIMIT_MB} MB each). Files are parsed as data. "

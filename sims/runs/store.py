@@ -158,7 +158,10 @@ def runs_table(root: Path | str) -> pd.DataFrame:
         row["kind"], row["scheme"] = config.get("kind"), config.get("scheme")
         started = status.get("started")
         row["started"] = pd.Timestamp(started, unit="s") if isinstance(started, int | float) else pd.NaT
-        records.append({**row, **{k: v for k, v in config.items() if k not in row}})
+        # metric_names (an import's name mapping) is provenance, not a hyper-parameter: kept out of the table
+        records.append(
+            {**row, **{k: v for k, v in config.items() if k not in row and not k.startswith("metric_names.")}}
+        )
     columns = ["name", "kind", "scheme", "status", "steps", "started"]
     table = pd.DataFrame.from_records(records) if records else pd.DataFrame(columns=columns)
     for col in columns:
