@@ -118,3 +118,28 @@ def test_group_by_scheme_and_import_upload(app_url, page, tmp_path):
     page.set_viewport_size({"width": 1400, "height": 1700})
     page.wait_for_timeout(500)
     screenshot(page, "runs_grouped")
+
+
+def test_running_run_updates_live(app_url, page, tmp_path_factory):
+    root = _runs_dir(tmp_path_factory)
+    writer = RunWriter(root, "brlive", {"scheme": "ppo", "seed": 0}, kind="bandit", unique=False)
+    for step in range(30):
+        writer.log(step, {"reward/mean": step / 30})
+    try:
+        page.goto(f"{app_url}/runs")
+        wait_for_app(page)
+        filt = page.get_by_label("Filter names (regular expression)")
+        filt.fill("^brlive$")
+        filt.press("Enter")
+        page.get_by_text("panels refresh every 2 s").wait_for()
+        length = (
+            "() => { const t = document.querySelectorAll('.js-plotly-plot')[0]._fullData; "
+            "return t.find(d => d.name === 'brlive').x.length; }"
+        )
+        page.wait_for_function(f"({length})() === 30")
+        for step in range(30, 80):
+            writer.log(step, {"reward/mean": step / 30})
+        page.wait_for_function(f"({length})() === 80", timeout=20_000)  # no reload: the fragment polled
+    finally:
+        writer.finish()
+    page.get_by_text("panels refresh every 2 s").wait_for(state="detached", timeout=20_000)  # polling stops
