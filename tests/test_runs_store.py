@@ -179,3 +179,23 @@ def test_arrow_and_python_jsonl_readers_agree(tmp_path):
     python = store._frame_from_rows(read_metrics(w.path))
     pd.testing.assert_frame_equal(arrow, python, check_like=True)
     assert arrow["b"].isna().sum() == len(range(0, 3000, 7)) and arrow["late"].notna().sum() == 500
+
+
+def test_cli_compact_skips_running_runs(tmp_path, capsys):
+    _run(tmp_path, "done", n=4)
+    live = _run(tmp_path, "live", n=4, finish=False)
+    assert cli.main(["compact", "--root", str(tmp_path)]) == 0
+    assert (tmp_path / "done" / store.PARQUET).exists() and not (tmp_path / "live" / store.PARQUET).exists()
+    assert "compacted 1 finished runs" in capsys.readouterr().out
+    live.finish()
+
+
+def test_imported_run_in_table_without_mapping_columns(tmp_path):
+    log = tmp_path / "trainer_state.json"
+    log.write_text(json.dumps({"train_batch_size": 4, "log_history": [{"step": 1, "loss": 2.0, "reward": 0.5}]}))
+    root = tmp_path / "runs"
+    assert cli.main(["import", str(log), "--name", "trl", "--root", str(root)]) == 0
+    row = store.runs_table(root).set_index("name").loc["trl"]
+    assert row["kind"] == "imported" and row["source_format"] == "trl" and row["source.train_batch_size"] == 4
+    assert row["steps"] == 1 and row["status"] == "finished"
+    assert not [c for c in row.index if c.startswith("metric_names")]
