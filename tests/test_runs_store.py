@@ -199,3 +199,14 @@ def test_imported_run_in_table_without_mapping_columns(tmp_path):
     assert row["kind"] == "imported" and row["source_format"] == "trl" and row["source.train_batch_size"] == 4
     assert row["steps"] == 1 and row["status"] == "finished"
     assert not [c for c in row.index if c.startswith("metric_names")]
+
+
+def test_corrupt_parquet_falls_back_to_jsonl(tmp_path):
+    _run(tmp_path, "a", n=6)
+    store.compact(tmp_path / "a")
+    (tmp_path / "a" / store.PARQUET).write_bytes(b"PAR1 not really")
+    frame = store.load_run(tmp_path / "a")
+    assert len(frame) == 6 and frame["reward/mean"].iloc[-1] == 2.5
+    assert store.runs_table(tmp_path).loc[0, "steps"] == 6
+    assert pd.read_parquet(tmp_path / "a" / store.PARQUET).equals(frame)  # and it was compacted again
+    assert not list((tmp_path / "a").glob("*.tmp"))

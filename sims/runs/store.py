@@ -13,6 +13,7 @@ import json
 import math
 import os
 import shutil
+import threading
 import time
 from pathlib import Path
 
@@ -97,7 +98,8 @@ def compact(run_dir: Path | str, frame: pd.DataFrame | None = None) -> Path:
         frame = _read_jsonl(run_dir)
     table = pa.Table.from_pandas(frame, preserve_index=False)
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), _SIZE_KEY: str(size).encode()})
-    tmp = run_dir / (PARQUET + ".tmp")
+    # a tmp name per process and thread: two app sessions may compact the same run at once
+    tmp = run_dir / f"{PARQUET}.{os.getpid()}-{threading.get_ident()}.tmp"
     pq.write_table(table, tmp)
     os.replace(tmp, run_dir / PARQUET)
     return run_dir / PARQUET
@@ -107,9 +109,12 @@ def load_run(run_dir: Path | str) -> pd.DataFrame:
     """The wide frame of one run: from a fresh Parquet if there is one, else from the JSONL (then compacted if
     the run is over). ``ValueError`` naming the file and line for a malformed JSONL."""
     run_dir = Path(run_dir)
-    parquet = _fresh_parquet(run_dir)
-    if parquet is not None:
-        return pq.read_table(parquet).to_pandas()
+    try:
+        parquet = _fresh_parquet(run_dir)
+        if parquet is not None:
+            return pq.read_table(parquet).to_pandas()
+    except (pa.ArrowException, OSError):
+        pass  # an unreadable Parquet (disk trouble, foreign file) is only a cache: the JSONL is the record
     if not (run_dir / JSONL).is_file():
         return pd.DataFrame({"step": np.array([], dtype=np.int64), "wall_time": np.array([], dtype=np.float64)})
     size = (run_dir / JSONL).stat().st_size
@@ -123,9 +128,12 @@ def load_run(run_dir: Path | str) -> pd.DataFrame:
 
 
 def _steps(run_dir: Path) -> int:
-    parquet = _fresh_parquet(run_dir)
-    if parquet is not None:
-        return pq.read_metadata(parquet).num_rows
+    try:
+        parquet = _fresh_parquet(run_dir)
+        if parquet is not None:
+            return pq.read_metadata(parquet).num_rows
+    except (pa.ArrowException, OSError):
+        pass
     jsonl = run_dir / JSONL
     return jsonl.read_bytes().count(b"\n") if jsonl.is_file() else 0
 
