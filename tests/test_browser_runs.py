@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sims.runstore import RunWriter
@@ -19,6 +20,11 @@ pytestmark = pytest.mark.browser
 TRACES_JS = """() => {
   const gd = document.querySelectorAll('.js-plotly-plot')[0];
   return gd._fullData.map(t => ({name: t.name, y: Array.from(t.y).slice(0, 40)}));
+}"""
+
+TRACE_COUNT_JS = """(n) => {
+  const gd = document.querySelectorAll('.js-plotly-plot')[0];
+  return !!gd && !!gd._fullData && gd._fullData.length === n;
 }"""
 
 
@@ -62,7 +68,7 @@ def test_two_runs_overlaid_and_smoothing_changes_chart(app_url, page, tmp_path_f
     slider.focus()
     slider.press("Home")  # smoothing 0 = raw
     wait_for_app(page)
-    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot')[0]._fullData.length === 2")
+    page.wait_for_function(TRACE_COUNT_JS, arg=2)
 
     after = page.evaluate(TRACES_JS)
     assert sorted(t["name"] for t in after) == ["brtest-a", "brtest-b"]
@@ -71,6 +77,15 @@ def test_two_runs_overlaid_and_smoothing_changes_chart(app_url, page, tmp_path_f
     # the smoothed line of a noisy series is much less rough than the raw one
     assert np.abs(np.diff(raw_a)).mean() > 2 * np.abs(np.diff(smooth_a)).mean()
     screenshot(page, "runs_raw")
+
+    # export: the long-format CSV of the two runs and both metrics, generated on click
+    page.get_by_text("Export selection").click()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download CSV").click()
+    exported = pd.read_csv(download.value.path())
+    assert list(exported.columns) == ["run", "step", "wall_time", "metric", "value"]
+    assert len(exported) == 2 * 2 * 200 and set(exported["run"]) == {"brtest-a", "brtest-b"}
+    assert (exported.query("metric == 'grad_norm' and run == 'brtest-b'")["value"] == 2.0).all()
 
 
 def test_group_by_scheme_and_import_upload(app_url, page, tmp_path):
@@ -112,7 +127,7 @@ def test_group_by_scheme_and_import_upload(app_url, page, tmp_path):
     page.get_by_label("Group by", exact=True).click()
     page.get_by_role("option", name="scheme", exact=True).click()
     wait_for_app(page)
-    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot')[0]._fullData.length === 4")
+    page.wait_for_function(TRACE_COUNT_JS, arg=4)
     names = sorted(t["name"] for t in page.evaluate(TRACES_JS))
     assert names == ["dgpo (1 run)", "dgpo (1 run) band", "ppo (1 run)", "ppo (1 run) band"]
     page.set_viewport_size({"width": 1400, "height": 1700})
@@ -133,8 +148,9 @@ def test_running_run_updates_live(app_url, page, tmp_path_factory):
         filt.press("Enter")
         page.get_by_text("panels refresh every 2 s").wait_for()
         length = (
-            "() => { const t = document.querySelectorAll('.js-plotly-plot')[0]._fullData; "
-            "return t.find(d => d.name === 'brlive').x.length; }"
+            "() => { const gd = document.querySelectorAll('.js-plotly-plot')[0]; "
+            "const t = gd && gd._fullData && gd._fullData.find(d => d.name === 'brlive'); "
+            "return t ? t.x.length : -1; }"
         )
         page.wait_for_function(f"({length})() === 30")
         for step in range(30, 80):
