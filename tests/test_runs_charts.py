@@ -15,7 +15,7 @@ def test_runs_with_raw_lines_behind():
     lines = [{"name": "a", "x": np.arange(3), "y": np.ones(3), "raw_x": np.arange(3), "raw_y": np.zeros(3)}]
     fig = metric_figure("reward/mean", lines, {"a": "#112233"}, x_title="Step")
     raw, smooth = fig.data
-    assert raw.name == "a raw" and raw.opacity == 0.25 and raw.showlegend is False
+    assert raw.name == "a raw" and raw.opacity == 0.2 and raw.showlegend is False
     assert smooth.name == "a" and smooth.line.color == "#112233" and list(smooth.y) == [1, 1, 1]
     assert fig.layout.title.text == "reward/mean" and fig.layout.xaxis.title.text == "Step"
     assert fig.layout.yaxis.type == "linear"
@@ -36,7 +36,7 @@ def test_group_band_is_a_closed_polygon_and_log_axis():
     fig = metric_figure("m", lines, {}, log_y=True)
     band, mean = fig.data
     assert list(band.x) == [0, 1, 2, 2, 1, 0] and list(band.y) == [2.0, 3, 4, 2, 1, 0.5]
-    assert band.fill == "toself" and band.fillcolor.startswith("rgba(") and band.fillcolor.endswith(",0.18)")
+    assert band.fill == "toself" and band.fillcolor.startswith("rgba(") and band.fillcolor.endswith(",0.22)")
     assert mean.line.color == color_of(0)
     assert fig.layout.yaxis.type == "log"
 

@@ -30,7 +30,7 @@ def metric_figure(
     x_title: str = "Step",
     log_y: bool = False,
     show_legend: bool = True,
-    height: int = 330,
+    height: int = 360,
 ) -> go.Figure:
     """One panel. ``lines`` come from ``sims.runs.analysis.panel_series``: per run ``x, y`` (smoothed) and
     optionally ``raw_x, raw_y`` (drawn faint behind), or per group ``x, y`` (mean) and ``lower, upper`` (band)."""
@@ -46,7 +46,7 @@ def metric_figure(
                     "x": np.concatenate([line["x"], line["x"][::-1]]),
                     "y": np.concatenate([line["upper"], line["lower"][::-1]]),
                     "fill": "toself",
-                    "fillcolor": _rgba(color, 0.18),
+                    "fillcolor": _rgba(color, 0.22),
                     "line": {"width": 0},
                     "hoverinfo": "skip",
                     "legendgroup": name,
@@ -62,7 +62,7 @@ def metric_figure(
                     "y": line["raw_y"],
                     "mode": "lines",
                     "line": {"color": color, "width": 1},
-                    "opacity": 0.25,
+                    "opacity": 0.2,
                     "hoverinfo": "skip",
                     "legendgroup": name,
                     "showlegend": False,
@@ -86,7 +86,8 @@ def metric_figure(
         "height": height,
         "margin": {"l": 50, "r": 10, "t": 40, "b": 40},
         "showlegend": show_legend,
-        "legend": {"orientation": "h", "yanchor": "top", "y": -0.18, "font": {"size": 11}},
+        # below the x-axis title; Plotly grows the bottom margin to fit however many rows it wraps into
+        "legend": {"orientation": "h", "yanchor": "top", "y": -0.3, "font": {"size": 11}},
         "hovermode": "closest",
         "xaxis": {"title": {"text": x_title}},
         "yaxis": {"type": "log" if log_y else "linear", "exponentformat": "power" if log_y else "none"},

@@ -15,6 +15,7 @@ from sims.runstore import run_status
 
 ROOT = Path(os.environ.get("DGPO_RUNS_DIR", "runs"))
 UPLOAD_LIMIT_MB = 50
+DEFAULT_SELECTED = 10  # newest runs plotted when the listing changes and nothing is selected
 PREFERRED = ["reward/mean", "clip/region_frac", "kl/old_new_k1", "entropy/mean", "loss/policy", "grad_norm"]
 BASE_COLUMNS = {"name", "kind", "scheme", "status", "steps", "started", "problem"}
 
@@ -79,7 +80,7 @@ names = list(shown["name"])
 # left, show the newest few so the panels are never empty for no visible reason
 kept = [n for n in st.session_state.get("runs_selected", []) if n in names]
 listing_changed = st.session_state.get("runs_listed") != names
-st.session_state.runs_selected = kept or (names[:5] if listing_changed else [])
+st.session_state.runs_selected = kept or (names[:DEFAULT_SELECTED] if listing_changed else [])
 st.session_state.runs_listed = names
 selected = st.multiselect("Runs to compare", names, key="runs_selected")
 frames, problems = load_selected(selected)

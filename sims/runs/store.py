@@ -176,7 +176,11 @@ def runs_table(root: Path | str) -> pd.DataFrame:
         if col not in table:
             table[col] = None
     rest = [c for c in table.columns if c not in columns]
-    return table[columns + rest]
+    table = table[columns + rest]
+    if len(table):  # newest first by start time (folder mtimes change whenever a run writes)
+        order = pd.to_datetime(table["started"]).rank(method="first", ascending=False, na_option="bottom")
+        table = table.iloc[np.argsort(order.to_numpy(), kind="stable")].reset_index(drop=True)
+    return table
 
 
 def rename_run(root: Path | str, old: str, new: str) -> Path:
