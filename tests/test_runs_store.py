@@ -79,6 +79,7 @@ def test_runs_table(tmp_path):
     _run(tmp_path, "b", n=4, finish=False)
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "config.json").write_text("{nope")
+    assert list(store.runs_table(tmp_path)["name"]) == ["b", "a", "broken"]  # newest start first, unknown last
     table = store.runs_table(tmp_path).set_index("name")
     assert table.loc["a", "kind"] == "bandit" and table.loc["a", "scheme"] == "dgpo"
     assert table.loc["a", "steps"] == 7 and table.loc["b", "steps"] == 4
