@@ -19,6 +19,7 @@ PAGES = {
     "Explore": [
         st.Page(VIEWS / "weights.py", title="Gradient weights", icon=":material/show_chart:", default=True),
     ],
+    "Inspect": [st.Page(VIEWS / "runs.py", title="Runs", icon=":material/stacked_line_chart:")],
 }
 
 page = st.navigation(PAGES)
