@@ -15,8 +15,7 @@ import os
 import sys
 
 import torch
-
-import verl  # noqa: I001  (first: its import loads the plug-ins)
+import verl  # its import loads the plug-ins (entry point or VERL_USE_EXTERNAL_MODULES)
 from verl.trainer.ppo.core_algos import POLICY_LOSS_REGISTRY, get_policy_loss_fn
 
 TARGET = "actor_rollout_ref.actor.policy_loss._target_=dgpo.integrations.verl.DGPOPolicyLossConfig"
