@@ -198,3 +198,14 @@ def test_config_maps_trl_epsilons_and_core_names(tmp_path):
 def test_trainer_requires_dgpo_config(tiny_model_dir):
     with pytest.raises(ValueError, match="DGPOTrainer needs args=DGPOConfig"):
         DGPOTrainer(model=tiny_model_dir, reward_funcs=reward_a, args=trl.GRPOConfig(output_dir="x", use_cpu=True))
+
+
+def test_command_line_flags_reach_the_scheme(tmp_path):
+    """docs/scale.md's script parses DGPOConfig with HfArgumentParser, as `accelerate launch ... --n 2` does."""
+    from transformers import HfArgumentParser
+
+    argv = ["--output_dir", str(tmp_path), "--use_cpu", "--report_to", "none", "--clip_scheme", "dgpo"]
+    argv += ["--n", "2", "--m", "2", "--epsilon_high", "0.28", "--num_iterations", "2"]
+    (args,) = HfArgumentParser(DGPOConfig).parse_args_into_dataclasses(argv)
+    assert args.num_iterations == 2
+    assert args.make_scheme() == dgpo.make("dgpo", eps_low=0.2, eps_high=0.28, n=2.0, m=2.0)

@@ -54,14 +54,13 @@ def _run(mode: str, **env: str) -> dict:
 
 @pytest.fixture(scope="module")
 def results():
-    """The four verl runs, concurrently (each pays verl's import once)."""
+    """Three verl processes, concurrently (each pays verl's import once); "full" runs with the default env."""
     if not VERL_PYTHON.exists():
         msg = f"{VERL_PYTHON} is missing: run `make verl-venv` (or `make test`, which creates it) first"
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(msg)
         pytest.skip(msg)
     runs = {
-        "entry_point": ("registry", {}),
         "no_plugins": ("registry", {"VERL_USE_EXTERNAL_PLUGINS": "none"}),
         "external_modules": (
             "registry",
@@ -86,7 +85,7 @@ def test_verl_alone_lacks_our_losses(results):
     assert not set(OURS) & set(registered), registered
 
 
-@pytest.mark.parametrize("route", ["entry_point", "external_modules"])
+@pytest.mark.parametrize("route", ["full", "external_modules"])  # entry point (default env), env variable
 def test_import_verl_registers_every_loss(results, route):
     assert results[route]["plugin_module_loaded"]
     assert set(OURS) <= set(results[route]["registered"])
@@ -113,7 +112,9 @@ def test_every_plugin_loss_equals_the_core_in_loss_and_gradient(results):
     clipped = [r for r in rows if r["case"].startswith(("dgpo", "gppo", "aspo", "cpgd", "cispo"))]
     assert all(r["core_clipfrac"] > 0.1 for r in clipped)
     vanilla = next(r for r in rows if "verl vanilla" in r["case"])
-    assert vanilla["verl_clipfrac"] == pytest.approx(vanilla["core_clipfrac"], abs=1e-9)  # same tokens counted
+    assert vanilla["verl_clipfrac"] == pytest.approx(
+        vanilla["core_clipfrac"], abs=1e-6
+    )  # same tokens (verl counts in float32)
 
 
 def test_dgpo_settings_fail_with_the_fix_in_the_message(results):

@@ -1,10 +1,11 @@
 """Runs inside .venv-verl (driven by tests/test_verl_integration.py); prints one JSON object on stdout.
 
 ``registry``: what ``import verl`` registered (the plug-in arrives through the ``verl.plugins`` entry point or
-``VERL_USE_EXTERNAL_MODULES``). ``full``: build verl's actor config the way its workers do (its generated
-ppo_trainer.yaml + Hydra overrides -> ``omega_conf_to_dataclass``), fetch each loss with ``get_policy_loss_fn``
-and compare loss and gradient with the core on the same float64 tensors; also compare the core with verl's own
-``vanilla``, ``cispo`` and ``sapo`` and with a restatement of the released DGPO code.
+``VERL_USE_EXTERNAL_MODULES``). ``full``: build verl's actor config the way it does (Hydra composes its
+ppo_trainer.yaml with command-line overrides, then ``omega_conf_to_dataclass``), fetch each loss with
+``get_policy_loss_fn``, call it as verl's ``ppo_loss`` does (bool mask) and compare loss and gradient with the
+core on the same float64 tensors; also compare the core with verl's own ``vanilla``, ``cispo`` and ``sapo`` and
+with a restatement of the released DGPO code.
 """
 
 from __future__ import annotations
@@ -23,15 +24,17 @@ AGGS = ("token-mean", "seq-mean-token-mean", "seq-mean-token-sum", "seq-mean-tok
 
 
 def actor_config(*overrides: str):
-    """verl's FSDP actor config from its own generated yaml with command-line style overrides, as its workers do."""
-    from omegaconf import OmegaConf
+    """verl's FSDP actor config from its own ppo_trainer.yaml and command-line overrides, as ``main_ppo`` + workers."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
     from verl.utils.config import omega_conf_to_dataclass
 
-    path = os.path.join(os.path.dirname(verl.__file__), "trainer/config/_generated_ppo_trainer.yaml")
-    cfg = OmegaConf.load(path)
+    if not GlobalHydra.instance().is_initialized():
+        initialize_config_dir(
+            config_dir=os.path.join(os.path.dirname(verl.__file__), "trainer/config"), version_base=None
+        )
     base = ["actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu=2", "actor_rollout_ref.rollout.n=4"]
-    # Hydra's "+key=value" adds a key; a plain merge of the parsed dot-list does the same here.
-    cfg = OmegaConf.merge(cfg, OmegaConf.from_dotlist([item.lstrip("+") for item in base + list(overrides)]))
+    cfg = compose(config_name="ppo_trainer", overrides=base + list(overrides))
     return omega_conf_to_dataclass(cfg.actor_rollout_ref.actor)
 
 
@@ -106,7 +109,7 @@ def full() -> list[dict]:
     rows = []
     for mode, extra, core_name, hp in cases:
         over = [f"actor_rollout_ref.actor.policy_loss.loss_mode={mode}", TARGET]
-        over += ["actor_rollout_ref.actor." + e.lstrip("+") for e in extra]
+        over += [("+" if e.startswith("+") else "") + "actor_rollout_ref.actor." + e.lstrip("+") for e in extra]
         cfg = actor_config(*over)
         assert isinstance(cfg.policy_loss, DGPOPolicyLossConfig), type(cfg.policy_loss)
         scheme = dgpo.make(core_name, **hp)
@@ -116,7 +119,7 @@ def full() -> list[dict]:
                 compare(
                     f"{mode} {' '.join(extra)}".strip(),
                     agg,
-                    lambda x, fn=fn, agg=agg, cfg=cfg: fn(old, x, adv, mask, loss_agg_mode=agg, config=cfg),
+                    lambda x, fn=fn, agg=agg, cfg=cfg: fn(old, x, adv, mask.bool(), loss_agg_mode=agg, config=cfg),
                     lambda x, scheme=scheme, agg=agg: dgpo.policy_loss(scheme, x, old, adv, mask, agg=agg),
                     tensors,
                 )
@@ -136,7 +139,7 @@ def full() -> list[dict]:
             compare(
                 f"reference: verl {mode} vs core {scheme.name}",
                 agg,
-                lambda x, fn=fn, agg=agg, cfg=cfg: fn(old, x, adv, mask, loss_agg_mode=agg, config=cfg),
+                lambda x, fn=fn, agg=agg, cfg=cfg: fn(old, x, adv, mask.bool(), loss_agg_mode=agg, config=cfg),
                 lambda x, scheme=scheme, agg=agg: dgpo.policy_loss(scheme, x, old, adv, mask, agg=agg),
                 tensors,
             )
