@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -209,3 +211,9 @@ def test_command_line_flags_reach_the_scheme(tmp_path):
     (args,) = HfArgumentParser(DGPOConfig).parse_args_into_dataclasses(argv)
     assert args.num_iterations == 2
     assert args.make_scheme() == dgpo.make("dgpo", eps_low=0.2, eps_high=0.28, n=2.0, m=2.0)
+
+
+def test_import_dgpo_pulls_in_neither_trl_nor_verl():
+    code = "import sys, dgpo, dgpo.integrations; print(sorted(m for m in ('trl', 'verl') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "[]"
