@@ -102,7 +102,7 @@ def test_every_plugin_loss_equals_the_core_in_loss_and_gradient(results):
         )
     modes = {r["case"].split()[0] for r in rows if not r["case"].startswith("reference")}
     assert modes == set(OURS)
-    assert len(rows) == 8 * 4 + 3 + 2
+    assert len(rows) == 8 * 4 + 3 + 2 + 2
     for r in rows:
         # verl's seq-mean-token-mean divides by (count + 1e-8): a relative difference of ~1e-9 is expected.
         assert r["loss_abs_diff"] <= 1e-7 * max(1.0, abs(r["core_loss"])), r

@@ -69,7 +69,9 @@ def compare(name, agg, verl_fn, core_fn, tensors):
         "grad_max_abs_diff": (gv - gc).abs().max().item(),
         "grad_max_abs": gc.abs().max().item(),
         "verl_clipfrac": mv.get("actor/pg_clipfrac"),
-        "core_clipfrac": float(mc["clip/region_frac"]) if "clip/region_frac" in mc else None,
+        "core_clipfrac": float(mc["clip/region_frac"])
+        if "clip/region_frac" in mc
+        else mc.get("actor/clip/region_frac"),
     }
 
 
@@ -141,6 +143,29 @@ def full() -> list[dict]:
                 agg,
                 lambda x, fn=fn, agg=agg, cfg=cfg: fn(old, x, adv, mask.bool(), loss_agg_mode=agg, config=cfg),
                 lambda x, scheme=scheme, agg=agg: dgpo.policy_loss(scheme, x, old, adv, mask, agg=agg),
+                tensors,
+            )
+        )
+    # Data-parallel aggregation: verl's workers fill global_batch_info; ours must aggregate exactly as verl's own cispo.
+    for agg in ("token-mean", "seq-mean-token-sum"):
+        mode_cfgs = {}
+        for mode in ("cispo", "cispo_bounded"):
+            over = [
+                f"actor_rollout_ref.actor.policy_loss.loss_mode={mode}",
+                "actor_rollout_ref.actor.clip_ratio_low=0.3",
+            ]
+            mode_cfgs[mode] = cfg = actor_config(*over)
+            cfg.global_batch_info.update(dp_size=2, batch_num_tokens=97, global_batch_size=12, loss_scale_factor=None)
+        rows.append(
+            compare(
+                "reference: dgpo-lab cispo_bounded vs verl cispo, dp_size=2 global batch",
+                agg,
+                lambda x, agg=agg, cfgs=mode_cfgs: get_policy_loss_fn("cispo")(
+                    old, x, adv, mask.bool(), loss_agg_mode=agg, config=cfgs["cispo"]
+                ),
+                lambda x, agg=agg, cfgs=mode_cfgs: get_policy_loss_fn("cispo_bounded")(
+                    old, x, adv, mask.bool(), loss_agg_mode=agg, config=cfgs["cispo_bounded"]
+                ),
                 tensors,
             )
         )
