@@ -67,6 +67,7 @@ class Probe(DGPOTrainer):
                 "old": inputs["old_per_token_logps"].clone(),
                 "adv": inputs["advantages"].clone(),
                 "mask": inputs["completion_mask"].clone(),
+                "ref": inputs.get("ref_per_token_logps"),
             }
         )
         return loss
@@ -109,16 +110,17 @@ def _ppo_reference(logps, old, adv, mask, eps):
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "scheme, loss_type, agg, hp",
+    "scheme, loss_type, agg, hp, beta",
     [
-        ("dgpo", "bnpo", "token-mean", {"n": 1.0, "m": 2.0}),
-        ("ppo", "grpo", "seq-mean-token-mean", {}),
-        # dapo (TRL's default) divides by the generation batch's token count: one micro-batch here, so token-mean
-        ("cpgd", "dapo", "token-mean", {"drift_coef": 0.05}),
+        ("dgpo", "bnpo", "token-mean", {"n": 1.0, "m": 2.0}, 0.0),
+        ("ppo", "grpo", "seq-mean-token-mean", {}, 0.0),
+        # dapo (TRL's default) divides by the generation batch's token count: one micro-batch here, so token-mean.
+        # beta > 0 adds TRL's KL-to-reference term, restated below.
+        ("cpgd", "dapo", "token-mean", {"drift_coef": 0.05}, 0.04),
     ],
 )
-def test_trainer_trains_and_its_loss_is_the_core_loss(tiny_model_dir, tmp_path, scheme, loss_type, agg, hp):
-    trainer, logs, changed = train(tiny_model_dir, tmp_path, clip_scheme=scheme, loss_type=loss_type, **hp)
+def test_trainer_trains_and_its_loss_is_the_core_loss(tiny_model_dir, tmp_path, scheme, loss_type, agg, hp, beta):
+    trainer, logs, changed = train(tiny_model_dir, tmp_path, clip_scheme=scheme, loss_type=loss_type, beta=beta, **hp)
     assert trainer.scheme == dgpo.make(scheme, eps_low=0.2, eps_high=0.2, **hp)
     assert changed > 1e-4, "parameters did not move"
     assert len(logs) == 4
@@ -148,6 +150,11 @@ def test_trainer_trains_and_its_loss_is_the_core_loss(tiny_model_dir, tmp_path, 
     for rec in trainer.records:
         adv = rec["adv"].unsqueeze(1)
         expected, metrics = dgpo.policy_loss(scheme_obj, rec["logps"], rec["old"], adv, rec["mask"], agg=agg)
+        if beta:  # TRL: + beta * k3(pi, pi_ref) * r (use_bias_correction_kl), same aggregation
+            x, ref, m = rec["logps"], rec["ref"], rec["mask"]
+            k3 = (torch.exp(ref - x) - (ref - x) - 1) * torch.exp(x - rec["old"])
+            expected = expected + beta * (k3 * m).sum() / m.sum()
+            assert logs[0]["kl"] >= 0
         assert rec["loss"].item() == pytest.approx(expected.item(), rel=1e-5, abs=1e-7)
         if scheme == "ppo":  # and TRL's own hard-clip formula
             assert rec["loss"].item() == pytest.approx(
@@ -158,7 +165,7 @@ def test_trainer_trains_and_its_loss_is_the_core_loss(tiny_model_dir, tmp_path, 
     assert off_policy >= 1, "no recorded batch had clipped tokens: the equality was only checked at r = 1"
     print(
         f"\n{scheme}/{loss_type}: {len(trainer.records)} batches, {off_policy} with clipped tokens, "
-        f"max |trainer loss - dgpo.policy_loss| = {worst:.3g}, "
+        f"max |trainer loss - (dgpo.policy_loss + beta KL)| = {worst:.3g}, "
         f"losses {[round(r['loss'].item(), 6) for r in trainer.records]}"
     )
 

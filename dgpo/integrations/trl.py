@@ -214,8 +214,10 @@ class DGPOTrainer(GRPOTrainer):
             bonus_mask = mask if entropy_mask is None else mask * entropy_mask
             mean_entropy = (entropies * bonus_mask).sum() / bonus_mask.sum().clamp(min=1.0)
             loss = loss - self.entropy_coef * mean_entropy / accumulation
+            self._metrics[mode]["policy_loss"].append(self.accelerator.gather(policy_loss).nanmean().item())
         if self.aux_loss_enabled:
             loss = loss + self.router_aux_loss_coef * aux_loss / accumulation
+            self._metrics[mode]["aux_loss"].append(self.accelerator.gather_for_metrics(aux_loss).mean().item())
 
         self._log_scheme_metrics(mode, per_token_logps, old_per_token_logps, advantages, mask, entropies)
         self._metrics[mode]["loss/policy"].append(self.accelerator.gather(policy_loss).nanmean().item())
