@@ -5,7 +5,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: install run test lint browser-deps
+# verl pins versions that differ from ours (e.g. transformers < 5.11), so its plug-in test gets its own venv,
+# created on demand and cached: the stamp's name changes with the pins. torch first, so pip takes the CPU wheel.
+VERL_VENV := .venv-verl
+VERL_PINS := torch==2.13.0 verl==0.9.1
+VERL_STAMP := $(VERL_VENV)/.installed-$(shell echo '$(VERL_PINS)' | md5sum | cut -c1-12)
+
+.PHONY: install run test lint browser-deps verl-venv
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,5 +35,17 @@ browser-deps:
 		{ [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || \
 		{ echo "Chromium is missing: run 'sudo apt-get install chromium' (the browser tests need /usr/bin/chromium)"; exit 1; }
 
-test: install browser-deps lint
+# The editable install registers the `verl.plugins` entry point of pyproject.toml.
+$(VERL_STAMP): pyproject.toml
+	@echo "verl venv: creating $(VERL_VENV) ($(VERL_PINS); a few minutes and ~2 GB the first time, cached after)"
+	test -x $(VERL_VENV)/bin/python || $(PYTHON) -m venv $(VERL_VENV)
+	$(VERL_VENV)/bin/pip install -q $(word 1,$(VERL_PINS))
+	$(VERL_VENV)/bin/pip install -q $(VERL_PINS)
+	$(VERL_VENV)/bin/pip install -q --no-deps --no-build-isolation -e .
+	rm -f $(VERL_VENV)/.installed-*
+	touch $@
+
+verl-venv: $(VERL_STAMP)
+
+test: install browser-deps lint verl-venv
 	$(BIN)/python -m pytest
