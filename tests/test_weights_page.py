@@ -173,6 +173,8 @@ def test_shell_turns_a_page_bug_into_an_error_message(tmp_path):
     (tmp_path / "boom.py").write_text("raise RuntimeError('kaboom')\n")
     entry = (Path(PAGE).parents[1] / "streamlit_app.py").read_text()
     assert 'VIEWS / "weights.py"' in entry
+    views = Path(PAGE).resolve().parent
+    entry = entry.replace('Path(__file__).parent / "views"', f"Path({str(views)!r})")  # from_string runs elsewhere
     at = AppTest.from_string(entry.replace('VIEWS / "weights.py"', repr(str(tmp_path / "boom.py"))), default_timeout=60)
     at.run()
     assert not at.exception
