@@ -124,19 +124,22 @@ PRESETS: dict[str, dict] = {
     "default": {},
     # Exploration: the correct answer starts at ~1e-3 next to a confident wrong one (p = 0.9).
     "rare-correct": dict(arms=16, group=16, p_correct=1e-3, p_confident=0.9, prior_noise=0.0, lr=0.05, passes=4),
-    # Many rare wrong answers (K = 128, ~4e-3 each) sampled with negative advantages and pushed towards 0 over
-    # many passes: where soft clips that keep a constant gradient on log pi (GPPO, CISPO) see w_prob = w_log/pi
-    # blow up, and DGPO's decay pi^n keeps it bounded.
+    # Many rare wrong answers (K = 128, ~7e-3 each) sampled with negative advantages and pushed towards 0 by
+    # 8 large passes, under a shared policy too small (dim 2 for 16 prompts) to solve every prompt, so the
+    # pressure lasts: GPPO/CISPO keep w_log constant at LN and w_prob = w_log / pi blows up; DGPO's decays.
     "negative-pressure": dict(
+        prompts=16,
         arms=128,
         group=16,
-        p_correct=0.5,
+        p_correct=0.1,
         p_confident=0.0,
         prior_noise=0.0,
-        policy="tabular",
+        policy="linear",
+        dim=2,
         lr=0.3,
         passes=8,
         minibatches=1,
+        steps=100,
     ),
     # Stability: a large learning rate and many passes per batch.
     "aggressive": dict(arms=16, group=8, p_correct=0.05, p_confident=0.6, lr=0.5, passes=8, minibatches=2),
