@@ -18,6 +18,7 @@ PAGES = {
     "Explore": [
         st.Page(VIEWS / "weights.py", title="Gradient weights", icon=":material/show_chart:", default=True),
     ],
+    "Simulate": [st.Page(VIEWS / "bandit.py", title="Bandit lab", icon=":material/casino:")],
 }
 
 st.navigation(PAGES).run()
