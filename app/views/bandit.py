@@ -57,29 +57,26 @@ schemes = right.multiselect("Schemes", dgpo.available_schemes(), default=["ppo",
 
 base = dataclasses.asdict(BanditConfig(**{**PRESETS[preset], **PAGE_DEFAULTS}))
 docs = field_docs(BanditConfig)
-values = {}
 cols = st.columns(len(MAIN_FIELDS))
 for col, name in zip(cols, MAIN_FIELDS, strict=True):
     with col:
-        values[name] = field_widget(name, base[name], f"bandit_{preset}_{name}", docs.get(name, ""))
+        field_widget(name, base[name], f"bandit_{preset}_{name}", docs.get(name, ""))
 with st.expander("More simulator settings"):
     rest = [f for f in base if f not in MAIN_FIELDS]
     grid = st.columns(4)
     for i, name in enumerate(rest):
         with grid[i % 4]:
-            values[name] = field_widget(name, base[name], f"bandit_{preset}_{name}", docs.get(name, ""))
+            field_widget(name, base[name], f"bandit_{preset}_{name}", docs.get(name, ""))
 
-hparams: dict[str, dict] = {}
 with st.expander("Scheme hyper-parameters"):
     for scheme in schemes:
         cls = dgpo.scheme_class(scheme)
         fields = dgpo.hyperparameters(scheme)
         st.markdown(f"**{scheme}**: {cls.title}")
         hp_cols = st.columns(max(len(fields), 1))
-        hparams[scheme] = {}
         for col, (name, default) in zip(hp_cols, fields.items(), strict=False):
             with col:
-                hparams[scheme][name] = st.number_input(
+                st.number_input(
                     name,
                     value=default,
                     format="%g",
@@ -87,43 +84,56 @@ with st.expander("Scheme hyper-parameters"):
                     help=field_docs(cls).get(name, "") + (" Empty = None." if default is None else ""),
                 )
 
-if values["passes"] == 1 and values["minibatches"] == 1:
+if st.session_state.get(f"bandit_{preset}_passes") == 1 and st.session_state.get(f"bandit_{preset}_minibatches") == 1:
     st.warning(
         "One pass and one minibatch: every update is on-policy, r == 1 on every token, so no token is "
         "clipped and every scheme makes the same update. Raise passes or minibatches to see them differ."
     )
 
+
+def settings_from_state() -> tuple[str, BanditConfig, list[dgpo.Scheme]]:
+    """The preset, config and schemes the widgets hold now (read from session_state by key, so a callback
+    sees the values of this interaction, not those of the previous run)."""
+    ss = st.session_state
+    chosen = ss.get("bandit_preset", preset)
+    defaults = dataclasses.asdict(BanditConfig(**{**PRESETS[chosen], **PAGE_DEFAULTS}))
+    fields = {k: ss.get(f"bandit_{chosen}_{k}", v) for k, v in defaults.items()}
+    fields = {k: (int(v) if isinstance(defaults[k], int) and isinstance(v, float) else v) for k, v in fields.items()}
+    names = ss.get("bandit_schemes", schemes)
+    if not names:
+        raise ValueError("pick at least one scheme")
+    built = []
+    for name in names:
+        hp = {k: ss.get(f"hp_{name}_{k}", v) for k, v in dgpo.hyperparameters(name).items()}
+        built.append(dgpo.make(name, **hp))
+    return chosen, BanditConfig(**fields), built
+
+
+def start_job() -> None:
+    """Run-button callback (runs before the rerun, so the buttons render with the job already started)."""
+    try:
+        chosen, cfg, built = settings_from_state()
+    except (ValueError, TypeError) as e:
+        st.session_state["bandit_error"] = f"Cannot run: {e}. Change that setting and press Run again."
+        return
+    st.session_state.pop("bandit_error", None)
+    st.session_state["bandit_job"] = BanditJob(cfg, built, runs_root(), preset=chosen, name=f"bandit-ui-{chosen}")
+    st.session_state["bandit_done_seen"] = False
+
+
+def stop_job() -> None:
+    job = st.session_state.get("bandit_job")
+    if job is not None:
+        job.stop()
+
+
 job: BanditJob | None = st.session_state.get("bandit_job")
 running = job is not None and job.running
 b1, b2, _ = st.columns([1, 1, 6])
-run_clicked = b1.button("Run", type="primary", disabled=running, key="bandit_run")
-b2.button("Stop", disabled=not running, key="bandit_stop", on_click=lambda: job and job.stop())
-
-if run_clicked:
-    try:
-        if not schemes:
-            raise ValueError("pick at least one scheme")
-        cfg = BanditConfig(
-            **{k: (int(v) if isinstance(base[k], int) and not isinstance(v, str) else v) for k, v in values.items()}
-        )
-        built = [
-            dgpo.make(
-                s,
-                **{
-                    k: (int(v) if isinstance(v, float) and v.is_integer() and k in ("n", "m") else v)
-                    for k, v in hparams[s].items()
-                },
-            )
-            for s in schemes
-        ]
-    except ValueError as e:
-        st.error(f"Cannot run: {e}. Change that setting and press Run again.")
-    else:
-        st.session_state["bandit_job"] = job = BanditJob(
-            cfg, built, runs_root(), preset=preset, name=f"bandit-ui-{preset}"
-        )
-        st.session_state["bandit_done_seen"] = False
-        running = True
+b1.button("Run", type="primary", disabled=running, key="bandit_run", on_click=start_job)
+b2.button("Stop", disabled=not running, key="bandit_stop", on_click=stop_job)
+if "bandit_error" in st.session_state:
+    st.error(st.session_state["bandit_error"])
 
 
 @st.fragment(run_every=0.5 if running else None)

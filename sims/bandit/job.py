@@ -15,7 +15,7 @@ import numpy as np
 
 import dgpo
 from sims.bandit.config import BanditConfig
-from sims.bandit.run import run_schemes
+from sims.bandit.run import run_schemes, set_threads
 from sims.bandit.sim import BanditSim
 
 
@@ -73,6 +73,7 @@ class BanditJob:
             self._answers[scheme].append(answers)
 
     def _work(self) -> None:
+        set_threads()
         try:
             paths = run_schemes(
                 self.cfg,
