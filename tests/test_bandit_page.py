@@ -75,7 +75,8 @@ def test_stop_ends_the_run_early(at, tmp_path):
     assert snap.state == "stopped" and 2 <= snap.steps_done < 100000
     for path in snap.paths:
         assert run_status(path) == "stopped"
-        assert len(read_metrics(path)) == snap.steps_done
+        # lockstep: a stop between two schemes' steps leaves them at most one step apart
+        assert snap.steps_done <= len(read_metrics(path)) <= snap.steps_done + 1
 
 
 def test_bad_settings_show_an_error_not_a_traceback(at, tmp_path):

@@ -143,7 +143,13 @@ def live_view() -> None:
         st.info("Pick a preset and schemes, then press Run.")
         return
     snap = job.snapshot()
-    label = {"running": "Running", "finished": "Finished", "stopped": "Stopped", "crashed": "Crashed"}[snap.state]
+    label = {
+        "running": "Running",
+        "stopping": "Stopping",
+        "finished": "Finished",
+        "stopped": "Stopped",
+        "crashed": "Crashed",
+    }[snap.state]
     st.progress(
         snap.steps_done / snap.steps_total,
         text=f"{label}: step {snap.steps_done} / {snap.steps_total} · {snap.elapsed_s:.1f} s · "
@@ -167,7 +173,7 @@ def live_view() -> None:
         i = int(np.flatnonzero(job.seeds == seed)[0])
         fig = answers_figure({s: a[:, i, :] for s, a in snap.answers.items()}, job.correct[i], int(job.top_wrong[i]))
         st.plotly_chart(fig, width="stretch", key="bandit_answers")
-    if snap.state != "running" and not st.session_state.get("bandit_done_seen", True):
+    if snap.state not in ("running", "stopping") and not st.session_state.get("bandit_done_seen", True):
         st.session_state["bandit_done_seen"] = True
         st.rerun()  # a full rerun re-creates this fragment without run_every: polling stops
 

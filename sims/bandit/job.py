@@ -24,7 +24,7 @@ class Snapshot:
     """What a job has produced so far (copies, safe to use from any thread)."""
 
     state: str
-    """'running', 'finished', 'stopped' or 'crashed'."""
+    """'running', 'stopping' (stop asked, the step in flight ends), 'finished', 'stopped' or 'crashed'."""
     steps_done: int
     steps_total: int
     per_seed: dict[str, dict[str, np.ndarray]]
@@ -111,6 +111,8 @@ class BanditJob:
             per_seed = {s: {k: np.stack(v[:n]) for k, v in m.items()} for s, m in self._rows.items() if n}
             answers = {s: np.stack(a[:n]) for s, a in self._answers.items() if n}
             state = "running" if self._thread.is_alive() and self._state == "running" else self._state
+            if state == "running" and self._stop.is_set():
+                state = "stopping"
             return Snapshot(
                 state=state,
                 steps_done=n,

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet  # noqa: F401  (imported now, so a stop does not wait for the first Parquet write)
 import torch
 
 import dgpo
@@ -89,6 +90,9 @@ def run_schemes(
                 status = "stopped"
                 break
             for i, (sim, writer) in enumerate(zip(sims, writers, strict=True)):
+                if stop is not None and stop.is_set():  # checked per scheme too: a stop waits for one sim step
+                    status = "stopped"
+                    break
                 t0 = time.perf_counter()
                 out = sim.step()
                 ans = out.pop("answers").numpy()
@@ -99,6 +103,8 @@ def run_schemes(
                 answers[i].append(ans)
                 if on_step is not None:
                     on_step(names[i], t, m, ans)
+            if status == "stopped":
+                break
             if progress is not None:
                 progress()
     except BaseException:
