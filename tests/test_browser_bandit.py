@@ -13,8 +13,8 @@ from tests.conftest import screenshot, wait_for_app
 pytestmark = pytest.mark.browser
 
 
-def _open(browser, app_url):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+def _open(browser, app_url, height: int = 1000):
+    context = browser.new_context(viewport={"width": 1400, "height": height})  # tall: Streamlit scrolls inside
     page = context.new_page()
     page.goto(f"{app_url}/bandit")
     wait_for_app(page)
@@ -34,7 +34,7 @@ def _progress_step(page) -> int:
 
 
 def test_live_run_redraws_and_finishes(browser, app_url):
-    context, page = _open(browser, app_url)
+    context, page = _open(browser, app_url, height=1900)
     try:
         assert page.get_by_text("Pick a preset and schemes, then press Run.").is_visible()
         screenshot(page, "bandit_initial")

@@ -44,7 +44,7 @@ def band(values: np.ndarray, log: bool = False) -> tuple[np.ndarray, np.ndarray,
     (the geometric mean on log axes, where one seed's spike would otherwise hide the others)."""
     v = np.asarray(values, dtype=float)
     if log:
-        v = np.log10(np.clip(v, 1e-300, None))
+        v = np.log10(np.clip(v, 1e-12, None))  # floor: a step with no update has KL exactly 0
     lo, hi = np.percentile(v, [10, 90], axis=1)
     mid = v.mean(axis=1)
     return (10**mid, 10**lo, 10**hi) if log else (mid, lo, hi)
