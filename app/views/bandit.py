@@ -162,7 +162,11 @@ def live_view() -> None:
             f"{label}. Saved {len(snap.paths)} runs to {snap.paths[0].parent}: " + ", ".join(p.name for p in snap.paths)
         )
     if snap.per_seed:
-        st.plotly_chart(metrics_figure(snap.per_seed, snap.steps_total), width="stretch", key="bandit_metrics")
+        st.plotly_chart(
+            metrics_figure(snap.per_seed, snap.steps_total if snap.state == "running" else snap.steps_done),
+            width="stretch",
+            key="bandit_metrics",
+        )
         st.subheader("Per answer: where each answer of prompt 0 goes")
         seed = st.selectbox(
             "Seed",
