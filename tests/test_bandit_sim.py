@@ -12,8 +12,6 @@ import dgpo
 from sims.bandit import BanditConfig, BanditSim, preset
 from sims.bandit.rng import uniform
 
-torch.set_num_threads(1)
-
 SMALL = dict(prompts=4, arms=8, group=4, dim=4, steps=6, passes=3, minibatches=2, seeds=4)
 
 
