@@ -12,6 +12,16 @@ import dgpo
 from sims.bandit import BanditConfig, BanditSim, preset
 from sims.bandit.rng import uniform
 
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny tensors: one intra-op thread is faster on 2 shared cores; restored for the other modules."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 SMALL = dict(prompts=4, arms=8, group=4, dim=4, steps=6, passes=3, minibatches=2, seeds=4)
 
 
