@@ -19,6 +19,9 @@ PAGES = {
     "Explore": [
         st.Page(VIEWS / "weights.py", title="Gradient weights", icon=":material/show_chart:", default=True),
     ],
+    "Simulate": [
+        st.Page(VIEWS / "bandit.py", title="Bandit lab", icon=":material/casino:"),
+    ],
     "Inspect": [st.Page(VIEWS / "runs.py", title="Runs", icon=":material/stacked_line_chart:")],
 }
 
