@@ -91,11 +91,16 @@ for problem in problems:
 metrics = sorted({c for f in frames.values() for c in f.columns if c not in ("step", "wall_time")})
 default_metrics = [m for m in PREFERRED if m in metrics][:4] or metrics[:4]
 c1, c2, c3 = st.columns([3, 1.2, 1.6])
-if "runs_metrics" not in st.session_state:
-    st.session_state.runs_metrics = default_metrics
+if not st.session_state.get("runs_metrics_picked") or "runs_metrics" not in st.session_state:
+    st.session_state.runs_metrics = default_metrics  # defaults follow the selection until the user picks
 pruned = [m for m in st.session_state.runs_metrics if m in metrics]  # metrics of runs no longer selected drop out
-st.session_state.runs_metrics = pruned if pruned or not st.session_state.runs_metrics else default_metrics
-chosen = c1.multiselect("Metrics (one panel each)", metrics, key="runs_metrics")
+st.session_state.runs_metrics = pruned or default_metrics
+chosen = c1.multiselect(
+    "Metrics (one panel each)",
+    metrics,
+    key="runs_metrics",
+    on_change=lambda: st.session_state.update(runs_metrics_picked=True),
+)
 x_axis = c2.selectbox("X-axis", list(analysis.X_AXES), format_func=analysis.X_AXES.get, key="runs_x")
 weight = c3.slider(
     "Smoothing",
