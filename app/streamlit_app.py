@@ -18,6 +18,9 @@ PAGES = {
     "Explore": [
         st.Page(VIEWS / "weights.py", title="Gradient weights", icon=":material/show_chart:", default=True),
     ],
+    "Simulate": [
+        st.Page(VIEWS / "lm.py", title="Small-LM lab", icon=":material/smart_toy:"),
+    ],
 }
 
 st.navigation(PAGES).run()

@@ -17,7 +17,7 @@ from sims.lm.tasks import Task
 class LMConfig:
     task: str = "addition"
     """Task family: addition, sort or countdown (see ``sims.lm.tasks``)."""
-    difficulty: int = 3
+    difficulty: int = 2
     """Digits per operand (addition), list length (sort), numbers given (countdown)."""
     scheme: str = "dgpo"
     """Clipping scheme, any of ``dgpo.available_schemes()``."""
@@ -27,7 +27,7 @@ class LMConfig:
     """RL steps (one rollout each)."""
     sft_steps: int = 300
     """Supervised warm-start steps before RL (cached by config; 0 = RL from random weights)."""
-    sft_lr: float = 3e-3
+    sft_lr: float = 1e-3
     """Learning rate of the warm start."""
     sft_batch: int = 64
     """Task pairs per warm-start step."""
