@@ -1,6 +1,8 @@
 """Small-LM lab: RLVR on a tiny transformers model with any clipping scheme, launched as a subprocess and
 watched live (the run lands in the run store)."""
 
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 import torch
@@ -32,14 +34,14 @@ with st.sidebar:
     lo, hi = DIFFICULTY[task]
     difficulty = st.slider("Difficulty", lo, hi, min(max(2, lo), hi), help=DOCS["difficulty"])
     scheme = st.selectbox("Scheme", dgpo.available_schemes(), index=dgpo.available_schemes().index("dgpo"))
-    hp = {}
-    for name, default in dgpo.hyperparameters(scheme).items():
-        hp[name] = st.number_input(f"{scheme}: {name}", value=None if default is None else float(default),
+    hp, hp_cols = {}, st.columns(2)
+    for i, (name, default) in enumerate(dgpo.hyperparameters(scheme).items()):
+        hp[name] = hp_cols[i % 2].number_input(f"{scheme}: {name}", value=None if default is None else float(default),
                                    format="%g", key=f"lm-hp-{scheme}-{name}", placeholder="none")  # fmt: skip
     size = st.selectbox("Model size (layers x width)", list(SIZES), index=2)
     c1, c2 = st.columns(2)
     steps = c1.number_input("RL steps", 1, 5000, 200, help=DOCS["steps"])
-    sft_steps = c2.number_input("Warm-start steps", 0, 20000, 300, help=DOCS["sft_steps"])
+    sft_steps = c2.number_input("SFT steps", 0, 20000, 300, help=DOCS["sft_steps"])
     group = c1.number_input("Group size G", 2, 64, 8, help=DOCS["group_size"])
     prompts = c2.number_input("Prompts / step", 1, 64, 8, help=DOCS["prompts_per_step"])
     passes = c1.number_input("Passes μ", 1, 8, 2, help=DOCS["passes"])
@@ -77,7 +79,9 @@ if not past:
             "200 RL steps) takes a few minutes on a CPU.")  # fmt: skip
     st.stop()
 current = st.session_state.get("lm_view", past[0])
-shown = st.selectbox("Run", past, index=past.index(current) if current in past else 0, format_func=lambda p: p)
+shown = st.selectbox(
+    "Run", past, index=past.index(current) if current in past else 0, format_func=lambda p: Path(p).name
+)
 st.session_state["lm_view"] = shown
 
 
@@ -87,8 +91,6 @@ def stop_job():
 
 @st.fragment(run_every=1.0 if busy else None)
 def live(run_dir: str):
-    from pathlib import Path
-
     run = Path(run_dir)
     job = st.session_state.get("lm_job")
     mine = job is not None and str(job.run_dir) == run_dir

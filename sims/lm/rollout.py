@@ -74,13 +74,14 @@ def sample(
             break
         step_input = nxt[:, None]
     comp = torch.stack(out, dim=1)
-    # a token is in the completion if no EOS came strictly before it
-    eos_before = torch.cumsum((comp == eos).int(), dim=1) - (comp == eos).int()
-    mask = (eos_before == 0) & (comp != pad)
+    # a token is in the completion if no EOS came strictly before it (so a sampled <pad> inside counts, too)
+    is_eos = (comp == eos).int()
+    mask = (torch.cumsum(is_eos, dim=1) - is_eos) == 0
     texts = []
     for row, m in zip(comp.tolist(), mask.tolist(), strict=True):
         kept = [t for t, k in zip(row, m, strict=True) if k and t != eos]
-        texts.append(tokenizer.decode(kept, skip_special_tokens=True))
+        # specials other than EOS stay in the text (e.g. "<pad>"), so the verifier counts them as wrong
+        texts.append(tokenizer.decode(kept, skip_special_tokens=False))
     return Rollout(torch.cat([ids, comp], dim=1), mask, prompt_len, texts)
 
 
