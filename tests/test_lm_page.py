@@ -68,3 +68,18 @@ def test_launches_a_tiny_run_and_shows_it(at, tmp_path):
     assert list(table.columns) == ["step", "prompt", "completion", "correct"]
     assert set(table["correct"]) <= {"✅", "❌"} and table["step"].iloc[0] == 3
     assert all(p.startswith("S") and p.endswith("=") for p in table["prompt"])
+
+
+def test_training_figure_panels_and_downsampling():
+    from app.charts.lm import PANELS, training_figure
+
+    rows = [{"step": s, "metrics": {"reward/mean": s / 1000, "weight/prob_max": 10.0 + s}} for s in range(1, 1001)]
+    fig = training_figure(rows, max_points=300)
+    assert len(fig.data) == sum(len(series) for _, series, _ in PANELS) == 12
+    reward = fig.data[0]
+    assert len(reward.x) <= 300 and reward.x[0] == 1 and reward.x[-1] == 1000  # newest step always drawn
+    assert reward.y[-1] == 1.0
+    assert fig.layout.yaxis5.type == "log"  # max w_prob spans decades
+    assert all(y is None for y in fig.data[2].y)  # a metric the rows lack is a gap, not a zero
+    small = training_figure(rows[:10])
+    assert list(small.data[0].x) == list(range(1, 11))

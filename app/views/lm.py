@@ -46,7 +46,7 @@ with st.sidebar:
     prompts = c2.number_input("Prompts / step", 1, 64, 8, help=DOCS["prompts_per_step"])
     passes = c1.number_input("Passes μ", 1, 8, 2, help=DOCS["passes"])
     minibatches = c2.number_input("Minibatches", 1, 16, 2, help=DOCS["minibatches"])
-    lr = c1.number_input("Learning rate", 1e-6, 1e-1, 2e-4, format="%g", help=DOCS["lr"])
+    lr = c1.number_input("Learning rate", 1e-7, 1e-1, 3e-5, format="%g", help=DOCS["lr"])
     kl_coef = c2.number_input("KL coef β", 0.0, 10.0, 0.0, format="%g", help=DOCS["kl_coef"])
     seed = c1.number_input("Seed", 0, 10**6, 0, help=DOCS["seed"])
     device = c2.selectbox("Device", ["auto", "cpu", "cuda"], help="auto = CUDA when available")

@@ -39,7 +39,7 @@ class LMConfig:
     """mu: passes over each rollout; with mu > 1 or several minibatches the ratio moves and clipping acts."""
     minibatches: int = 2
     """Optimizer steps per pass."""
-    lr: float = 2e-4
+    lr: float = 3e-5
     """AdamW learning rate of RL."""
     kl_coef: float = 0.0
     """beta of the k3 KL penalty to the reference (warm-started) model; 0 = none (kl/ref_k3 is still logged)."""
