@@ -75,11 +75,13 @@ def test_training_figure_panels_and_downsampling():
 
     rows = [{"step": s, "metrics": {"reward/mean": s / 1000, "weight/prob_max": 10.0 + s}} for s in range(1, 1001)]
     fig = training_figure(rows, max_points=300)
-    assert len(fig.data) == sum(len(series) for _, series, _ in PANELS) == 12
-    reward = fig.data[0]
+    assert len(fig.data) == 2 * sum(len(series) for _, series, _ in PANELS) == 24  # raw + trailing mean
+    reward, reward_mean = fig.data[0], fig.data[1]
     assert len(reward.x) <= 300 and reward.x[0] == 1 and reward.x[-1] == 1000  # newest step always drawn
     assert reward.y[-1] == 1.0
+    window = len(reward.y) // 25  # the builder smooths over 1/25 of the drawn points
+    assert reward_mean.y[-1] == pytest.approx(sum(reward.y[-window:]) / window)
     assert fig.layout.yaxis5.type == "log"  # max w_prob spans decades
-    assert all(y is None for y in fig.data[2].y)  # a metric the rows lack is a gap, not a zero
+    assert all(y is None for y in fig.data[4].y)  # a metric the rows lack is a gap, not a zero
     small = training_figure(rows[:10])
-    assert list(small.data[0].x) == list(range(1, 11))
+    assert list(small.data[0].x) == list(range(1, 11)) and len(small.data) == 12  # no smoothing for 10 points

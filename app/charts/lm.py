@@ -21,11 +21,13 @@ COLORS = ["#1f77b4", "#ff7f0e"]
 
 def training_figure(rows: list[dict], max_points: int = 600) -> go.Figure:
     """2 x 4 panels of the LM run's metrics against the step; at most ``max_points`` points per trace
-    (evenly strided, the newest point always kept) so a live redraw stays cheap."""
+    (evenly strided, the newest point always kept) so a live redraw stays cheap. From 50 rows on, each raw
+    trace is drawn faint under its trailing mean over ``len(rows) // 25`` points."""
     if len(rows) > max_points:
         stride = -(-len(rows) // max_points)
         rows = rows[::stride] + ([rows[-1]] if (len(rows) - 1) % stride else [])
     steps = [r["step"] for r in rows]
+    smooth = max(1, len(rows) // 25)
     titles = []
     for title, series, _ in PANELS:
         if len(series) > 1:  # name the traces in the panel title (colour-coded) instead of one crowded legend
@@ -40,12 +42,30 @@ def training_figure(rows: list[dict], max_points: int = 600) -> go.Figure:
             ys = [r["metrics"].get(key) for r in rows]
             fig.add_trace(
                 go.Scatter(x=steps, y=ys, name=label, mode="lines", line=dict(color=COLORS[j], width=1.8),
-                           hovertemplate=f"{label}<br>step %{{x}}: %{{y:.4g}}<extra></extra>", showlegend=False),
+                           opacity=0.35 if smooth > 1 else 1.0, showlegend=False,
+                           hovertemplate=f"{label}<br>step %{{x}}: %{{y:.4g}}<extra></extra>"),
                 row=row + 1, col=col + 1,
             )  # fmt: skip
+            if smooth > 1:  # per-step values are noisy (64 samples a step): a trailing mean shows the trend
+                fig.add_trace(
+                    go.Scatter(x=steps, y=_trailing_mean(ys, smooth), name=f"{label} (mean of {smooth})",
+                               mode="lines", line=dict(color=COLORS[j], width=2.4), showlegend=False,
+                               hovertemplate=f"{label}, trailing mean<br>step %{{x}}: %{{y:.4g}}<extra></extra>"),
+                    row=row + 1, col=col + 1,
+                )  # fmt: skip
         if log_y:
             fig.update_yaxes(type="log", row=row + 1, col=col + 1)
     fig.update_xaxes(title_text="step", row=2)
     fig.update_layout(height=560, margin=dict(l=40, r=20, t=60, b=40), template="plotly_white")
     fig.update_annotations(font_size=11)
     return fig
+
+
+def _trailing_mean(ys: list, window: int) -> list:
+    """Mean of the last ``window`` finite values up to each point (None where there is none)."""
+    out, buf = [], []
+    for y in ys:
+        if y is not None:
+            buf = (buf + [y])[-window:]
+        out.append(sum(buf) / len(buf) if buf else None)
+    return out
