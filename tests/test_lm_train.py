@@ -116,6 +116,7 @@ def test_resume_gives_the_same_metrics_as_an_uninterrupted_run(tmp_path):
     samples = [json.loads(line)["step"] for line in (killed / "samples.jsonl").read_text().splitlines()]
     assert samples == [1, 1, 2, 2, 3, 3, 4, 4]  # step 3 was trimmed and logged again, once
     assert run_status(killed) == "finished"
+    assert json.loads((killed / "summary.json").read_text())["warm_start_reused"]  # from tmp_path/.lm-cache
 
 
 @pytest.mark.parametrize(

@@ -78,7 +78,7 @@ def train(
     cache_root: Path | str | None = None,
 ) -> Path:
     """Run (or resume) one RL run under the run store root ``out``; returns the run folder."""
-    out = Path(out)
+    out = Path(resume).parent if resume is not None else Path(out)  # a resumed run stays in its own store
     device = resolve_device(cfg.device)
     task, scheme = cfg.task_obj, cfg.scheme_obj
     cache_root = Path(cache_root) if cache_root else out / CACHE_DIRNAME
