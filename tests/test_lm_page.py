@@ -67,7 +67,7 @@ def test_launches_a_tiny_run_and_shows_it(at, tmp_path):
     assert "**Finished** on **CPU** · 3/3 steps" in status
     table = at.dataframe[0].value
     assert list(table.columns) == ["step", "prompt", "completion", "correct"]
-    assert set(table["correct"]) <= {"✅", "❌"} and table["step"].iloc[0] == 3
+    assert set(table["correct"]) <= {True, False} and table["step"].iloc[0] == 3
     assert all(p.startswith("S") and p.endswith("=") for p in table["prompt"])
 
 

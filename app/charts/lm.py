@@ -7,7 +7,9 @@ from plotly.subplots import make_subplots
 
 # (panel title, [(metric, legend label)], log y-axis)
 PANELS = [
-    ("Reward", [("reward/mean", "mean"), ("reward/accuracy", "accuracy")], False),
+    # the verifiers give 0/1 rewards, so reward/mean is the accuracy; the second trace shows how many groups
+    # give no learning signal (all G completions equally right or wrong: zero advantages)
+    ("Reward = accuracy", [("reward/mean", "mean"), ("reward/frac_zero_std", "groups w/o signal")], False),
     ("Entropy of π_old, nats", [("entropy/mean", "entropy")], False),
     ("KL k3", [("kl/old_new_k3", "π_old‖π_new"), ("kl/ref_k3", "π‖π_ref")], False),
     ("Clip fraction", [("clip/low_frac", "low"), ("clip/high_frac", "high")], False),

@@ -128,10 +128,12 @@ def live(run_dir: str):
             table = pd.DataFrame(
                 {"step": [s["step"] for s in samples], "prompt": [s["prompt"] for s in samples],
                  "completion": [s["completion"] for s in samples],
-                 "correct": ["✅" if s["reward"] == 1 else "❌" for s in samples]}
+                 "correct": [s["reward"] == 1 for s in samples]}
             )  # fmt: skip
             st.subheader("Recent samples")
-            st.dataframe(table, hide_index=True, width="stretch")
+            st.caption("The first completion of a few prompts per step, newest first, judged by the task's verifier.")
+            correct = st.column_config.CheckboxColumn("correct", help="the verifier's reward is 1")
+            st.dataframe(table, hide_index=True, width="stretch", column_config={"correct": correct})
     if mine and not running and busy:
         st.rerun()  # the run ended: redraw the whole page so the polling stops and Start is enabled again
 
