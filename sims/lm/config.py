@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from functools import cache
 
 import dgpo
-from sims.lm.model import FAMILIES
 from sims.lm.tasks import Task
+
+FAMILIES = ("qwen2", "llama")
+"""Model families ``sims.lm.model`` can build (kept here so the config does not import transformers)."""
 
 
 @dataclass(frozen=True)
