@@ -161,6 +161,12 @@ def test_cli_tokenizer_that_cannot_encode_the_task(tmp_path, capsys):
     assert "cannot encode the task characters" in capsys.readouterr().err
 
 
+def test_cli_model_directory_without_a_tokenizer(tmp_path, capsys):
+    build_model(char_tokenizer(), family="qwen2", layers=1, width=32, heads=2, seed=0).save_pretrained(tmp_path / "m")
+    assert main(["--model", str(tmp_path / "m"), "--out", str(tmp_path / "runs"), "--quiet"]) == 2
+    assert "no tokenizer saved there; save one with tokenizer.save_pretrained" in capsys.readouterr().err
+
+
 def test_cli_resume_refuses_new_config_flags(tmp_path, capsys):
     run = train(LMConfig(**{**TINY, "steps": 2, "eval_prompts": 0}), tmp_path)
     assert main(["--resume", str(run), "--scheme", "ppo", "--quiet"]) == 2

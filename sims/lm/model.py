@@ -52,6 +52,8 @@ def load_local(model_dir: str | Path, alphabet: str) -> tuple[PreTrainedModel, P
     path = Path(model_dir)
     if not (path / "config.json").is_file():
         raise ValueError(f"--model {model_dir}: no such model directory (expected a config.json from save_pretrained)")
+    if not any((path / f).is_file() for f in ("tokenizer.json", "tokenizer_config.json")):
+        raise ValueError(f"--model {model_dir}: no tokenizer saved there; save one with tokenizer.save_pretrained(DIR)")
     try:
         tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
     except (OSError, ValueError, TypeError) as e:
