@@ -103,14 +103,14 @@ def train(
         writer = RunWriter(out, name or f"lm-{cfg.task}-{cfg.scheme}", {**cfg.to_dict(), **info}, kind="lm")
         run_dir = writer.path
         summary = {}
-        if cfg.eval_prompts:
-            summary["eval_accuracy_before"] = greedy_accuracy(model, tokenizer, task, cfg.eval_prompts, cfg.seed)
-        _write_summary(run_dir, summary)
     samples_file = open(run_dir / "samples.jsonl", "a", encoding="utf-8")
     batch, group = cfg.prompts_per_step * cfg.group_size, cfg.group_size
     bar = _bar(progress, cfg.steps, f"RL {cfg.scheme}", initial=start)
     status = "crashed"
-    try:
+    try:  # from here on a stop or a crash is recorded in status.json
+        if resume is None and cfg.eval_prompts:
+            summary["eval_accuracy_before"] = greedy_accuracy(model, tokenizer, task, cfg.eval_prompts, cfg.seed)
+            _write_summary(run_dir, summary)
         for step in range(start + 1, cfg.steps + 1):
             t0 = time.perf_counter()
             rng, gen = step_generator(cfg.seed, step)
