@@ -21,6 +21,7 @@ PAGES = {
     ],
     "Simulate": [
         st.Page(VIEWS / "bandit.py", title="Bandit lab", icon=":material/casino:"),
+        st.Page(VIEWS / "lm.py", title="Small-LM lab", icon=":material/smart_toy:"),
     ],
     "Inspect": [st.Page(VIEWS / "runs.py", title="Runs", icon=":material/stacked_line_chart:")],
 }
