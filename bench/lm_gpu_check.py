@@ -1,6 +1,6 @@
 """The CUDA path of the LM lab (bf16 autocast), checked on a GPU machine (not part of `make test`, which is CPU-only):
 
-    PYTHONPATH=. .venv/bin/python -m pytest bench/lm_gpu_check.py -q
+PYTHONPATH=. .venv/bin/python -m pytest bench/lm_gpu_check.py -q
 """
 
 import json
