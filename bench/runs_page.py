@@ -103,6 +103,7 @@ def main() -> None:
         at.session_state["runs_selected"] = [d.name for d in dirs]
         at.session_state["runs_listed"] = [d.name for d in reversed(dirs)]
         at.session_state["runs_metrics"] = metrics
+        at.session_state["runs_metrics_picked"] = True  # as if the user had picked them
         t = time.perf_counter()
         at.run()
         first = time.perf_counter() - t

@@ -25,7 +25,10 @@ def test_lm_page_live_run_and_stop(page, app_url):
     screenshot(page, "lm_empty")
     assert page.get_by_role("heading", name="Small-LM lab").is_visible()
 
-    page.get_by_label("Model size (layers x width)").click()
+    size = page.get_by_label("Model size (layers x width)")
+    size.scroll_into_view_if_needed()  # the sidebar holds the navigation too: a click mid-scroll opens nothing
+    page.wait_for_timeout(300)
+    size.click()
     page.get_by_role("option", name="tiny (1 x 32)").click()
     wait_for_app(page)
     for label, value in [("RL steps", 400), ("SFT steps", 20), ("Group size G", 4), ("Prompts / step", 4)]:
