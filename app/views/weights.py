@@ -130,7 +130,9 @@ if not schemes:
 # -- Plot 1: w_log against r -----------------------------------------------------------------------------------
 st.subheader("1 · Weight on A·∇log π against the ratio r")
 ratio_curves = [ratio_curve(s.name, hp_key(s)) for s in schemes]
-st.plotly_chart(charts.ratio_figure(schemes, ratio_curves), width="stretch", key="ratio_chart", config=png("weights_ratio"))
+st.plotly_chart(
+    charts.ratio_figure(schemes, ratio_curves), width="stretch", key="ratio_chart", config=png("weights_ratio")
+)
 st.caption(
     "Shaded: the trust region all selected schemes share. Dotted: each boundary. A vertical drop to 0 is a "
     "hard clip (the gradient is dropped); a flat line past a boundary is a soft clip."
@@ -166,7 +168,9 @@ sign = c3.segmented_control(
 )
 pos = [prob_curve(s.name, hp_key(s), old_prob, 1) for s in schemes]
 neg = [prob_curve(s.name, hp_key(s), old_prob, -1) for s in schemes]
-st.plotly_chart(charts.prob_figure(schemes, pos, neg, old_prob), width="stretch", key="prob_chart", config=png("weights_prob"))
+st.plotly_chart(
+    charts.prob_figure(schemes, pos, neg, old_prob), width="stretch", key="prob_chart", config=png("weights_prob")
+)
 st.caption(
     "Log-log. Inside the trust region every ratio-weighted scheme gives w_prob = 1/π_old. Left of "
     "(1-ε_low)·π_old, soft clips (GPPO, CISPO) grow like 1/π; DGPO decays like π^n. Gaps: zero weight."
@@ -201,7 +205,12 @@ heat_name = st.selectbox(
 )
 heat = next(s for s in schemes if s.name == heat_name)
 grid = prob_grid(heat.name, hp_key(heat), sign)
-st.plotly_chart(charts.heatmap_figure(heat, grid, sign, (old_prob, prob)), width="stretch", key="heat_chart", config=png("weights_heatmap"))
+st.plotly_chart(
+    charts.heatmap_figure(heat, grid, sign, (old_prob, prob)),
+    width="stretch",
+    key="heat_chart",
+    config=png("weights_heatmap"),
+)
 st.caption(
     f"Sign of A as above ({charts.SIGNS[sign]}). Magenta dashes: the boundaries; the red x is the token above; "
     "white cells have zero weight (gradient dropped)."
