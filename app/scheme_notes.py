@@ -8,13 +8,10 @@ weight on ``A * grad log pi`` and ``w_prob = w_log / pi`` the weight on ``A * gr
 
 from __future__ import annotations
 
-import ast
-import functools
-import inspect
-import textwrap
 from typing import NamedTuple
 
 import dgpo
+from sims.fielddocs import field_docs as _field_docs
 
 
 class SchemeNote(NamedTuple):
@@ -99,18 +96,7 @@ and ASPO's flipped `1/r` for `A > 0`). They differ at the two **boundaries**:
 """
 
 
-@functools.cache
 def field_docs(name: str) -> dict[str, str]:
     """The attribute docstring of each hyper-parameter of scheme ``name`` (the string under the field in
-    dgpo/schemes.py), for widget help texts; read from the source, so it never drifts from the core."""
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(dgpo.scheme_class(name))))
-    except (OSError, TypeError):  # no source available (e.g. a frozen build): widgets just go without help
-        return {}
-    body = tree.body[0].body
-    docs = {}
-    for stmt, nxt in zip(body, body[1:], strict=False):
-        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
-            if isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant) and isinstance(nxt.value.value, str):
-                docs[stmt.target.id] = nxt.value.value
-    return docs
+    dgpo/schemes.py), for widget help texts: read from the source, so it never drifts from the core."""
+    return _field_docs(dgpo.scheme_class(name))

@@ -16,8 +16,8 @@ import streamlit as st
 import dgpo
 from app.charts.bandit import answers_figure, metrics_figure
 from sims.bandit import PRESETS, BanditConfig
-from sims.bandit.fielddocs import field_docs
 from sims.bandit.job import BanditJob
+from sims.fielddocs import field_docs
 from sims.runstore import DEFAULT_ROOT
 
 PAGE_DEFAULTS = dict(seeds=16, steps=60)  # small enough to finish in seconds; the CLI defaults are larger

@@ -9,13 +9,13 @@ import torch
 
 import dgpo
 from app.charts.lm import training_figure
+from sims.fielddocs import field_docs
 from sims.lm import LMConfig, available_tasks
-from sims.lm.config import field_docs
 from sims.lm.job import launch, lm_runs, read_rows, read_samples, read_summary
 from sims.lm.tasks import DIFFICULTY
 from sims.runstore import DEFAULT_ROOT, read_json, run_status
 
-DOCS = field_docs()
+DOCS = field_docs(LMConfig)
 SIZES = {"tiny (1 x 32)": (1, 32), "small (2 x 64)": (2, 64), "default (2 x 128)": (2, 128), "big (4 x 256)": (4, 256)}
 
 st.title("Small-LM lab")

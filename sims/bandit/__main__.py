@@ -19,8 +19,8 @@ from tqdm import tqdm
 
 import dgpo
 from sims.bandit.config import PRESETS, BanditConfig, preset
-from sims.bandit.fielddocs import field_docs
 from sims.bandit.run import run_schemes, set_threads
+from sims.fielddocs import field_docs
 from sims.runstore import DEFAULT_ROOT
 
 

@@ -13,7 +13,8 @@ import signal
 import sys
 from pathlib import Path
 
-from sims.lm.config import LMConfig, field_docs, parse_hp
+from sims.fielddocs import field_docs
+from sims.lm.config import LMConfig, parse_hp
 
 _FLAGS = {f.name: f for f in dataclasses.fields(LMConfig) if f.name not in ("scheme_hp", "model_dir")}
 
@@ -28,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, field in _FLAGS.items():
         kind = {"int": int, "float": float, "str": str}[str(field.type).split(" ")[0]]
         p.add_argument("--" + name.replace("_", "-"), type=kind, default=None,
-                       help=f"{field_docs()[name]} (default {field.default})")  # fmt: skip
+                       help=f"{field_docs(LMConfig)[name]} (default {field.default})")  # fmt: skip
     p.add_argument("--hp", action="append", default=[], metavar="NAME=VALUE",
                    help="scheme hyper-parameter, repeatable: --hp eps_high=0.28 --hp n=2")  # fmt: skip
     p.add_argument("--model", default=None, metavar="DIR", help="local Hugging Face model directory to start from")

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import ast
 import dataclasses
-import inspect
 from dataclasses import dataclass
-from functools import cache
 
 import dgpo
 from sims.lm.tasks import Task
@@ -144,14 +141,3 @@ def parse_hp(scheme: str, items: list[str]) -> tuple[tuple[str, float | None], .
             raise ValueError(f"--hp {item!r}: {value!r} is not a number") from None
     dgpo.make(scheme, **out)
     return tuple(sorted(out.items()))
-
-
-@cache
-def field_docs() -> dict[str, str]:
-    """The attribute docstring of every ``LMConfig`` field (for ``--help`` and the page's tooltips)."""
-    body = ast.parse(inspect.getsource(LMConfig)).body[0].body
-    docs = {}
-    for stmt, nxt in zip(body, body[1:], strict=False):
-        if isinstance(stmt, ast.AnnAssign) and isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant):
-            docs[stmt.target.id] = str(nxt.value.value)
-    return docs

@@ -1,4 +1,4 @@
-"""Attribute docstrings of a dataclass (the string under each field), read from its source with ``ast``.
+"""Attribute docstrings of a dataclass (a config or a scheme): the string under each field, read with ``ast``.
 
 They are the single place a field is documented; the CLI's ``--help`` and the page's tooltips reuse them.
 """
@@ -6,6 +6,7 @@ They are the single place a field is documented; the CLI's ``--help`` and the pa
 from __future__ import annotations
 
 import ast
+import dataclasses
 import inspect
 import textwrap
 from functools import cache
@@ -30,4 +31,7 @@ def field_docs(cls: type) -> dict[str, str]:
                 and isinstance(nxt.value.value, str)
             ):
                 docs[node.target.id] = " ".join(nxt.value.value.split())
+    if dataclasses.is_dataclass(cls):  # documented ClassVars (e.g. Scheme.title) are not fields
+        fields = {f.name for f in dataclasses.fields(cls)}
+        docs = {k: v for k, v in docs.items() if k in fields}
     return docs
