@@ -5,6 +5,7 @@ These only evaluate ``Scheme.weight`` / ``Scheme.prob_weight``; no formula is re
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import torch
@@ -40,9 +41,7 @@ def ratio_grid(low: float = 0.0, high: float = 3.0, points: int = 601) -> Tensor
 def log_grid(low: float = 1e-8, high: float = 1.0, points: int = 401) -> Tensor:
     """Log-spaced probabilities in ``[low, high]`` (float64)."""
     require(0 < low < high <= 1 and points >= 2, "probability grid needs 0 < low < high <= 1 and 2+ points")
-    return torch.logspace(
-        torch.log10(torch.tensor(low)).item(), torch.log10(torch.tensor(high)).item(), points, dtype=torch.float64
-    )
+    return torch.logspace(math.log10(low), math.log10(high), points, dtype=torch.float64)
 
 
 def ratio_curve(scheme: Scheme, ratio: Tensor | None = None) -> RatioCurve:

@@ -38,3 +38,9 @@ def test_sims_never_import_the_app_or_ui_libraries():
 def test_core_never_imports_sims_or_app():
     for path, names in _imports("dgpo").items():
         assert not names & {"sims", "app", "streamlit"}, path
+
+
+def test_core_never_syncs_with_item():
+    """Metrics stay tensors in the core; conversion happens at the edge (the TRL/verl plug-ins)."""
+    for path in (ROOT / "dgpo").glob("*.py"):
+        assert ".item()" not in path.read_text(), path
